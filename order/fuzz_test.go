@@ -1,0 +1,127 @@
+package order
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// fuzzHeaders turns fuzz bytes into headers: one "name=value" per line.
+func fuzzHeaders(b []byte) []Header {
+	var hs []Header
+	for _, line := range bytes.Split(b, []byte{'\n'}) {
+		if len(line) == 0 {
+			continue
+		}
+		k, v, _ := bytes.Cut(line, []byte{'='})
+		hs = append(hs, Header{Key: string(k), Value: v})
+	}
+	return hs
+}
+
+func addSeeds(f *testing.F) {
+	for _, v := range []string{disconnectBody, updateBody, accountBody, "", "{}", `{"type":1}`, `[`, `{"a":1,"a":2}`} {
+		f.Add([]byte(v), []byte("type=PATCH-billingAccountById\nbusinessId=PA\nid=1\nclient_id=abcde\nclient_secret=fghij\nlob=x"), int64(1764842400))
+		f.Add([]byte(v), []byte("TYPE=R_BVPN_FR_1\nx-correlation-id=c1"), int64(0))
+	}
+}
+
+// FuzzDecide checks the properties every decision must have, whatever the record.
+func FuzzDecide(f *testing.F) {
+	addSeeds(f)
+	clients := testClients(f)
+	f.Fuzz(func(t *testing.T, value, headers []byte, ts int64) {
+		for _, rules := range []Rules{{}, {Clients: clients, MaxBodyBytes: 4096}} {
+			r := &Record{Value: value, Headers: fuzzHeaders(headers), Timestamp: time.Unix(ts%(1<<40), 0)}
+			d1 := rules.Decide(r)
+			d2 := rules.Decide(r)
+			if !reflect.DeepEqual(d1, d2) {
+				t.Fatalf("the same record gave two decisions:\n%+v\n%+v", d1, d2)
+			}
+			checkDecision(t, d1)
+			if d1.Outcome == NeedsServicePoint {
+				if d1.Lookup.Value == "" || !d1.Type.IsBVPN() {
+					t.Fatalf("pending decision without a lookup: %+v", d1)
+				}
+				for _, matches := range [][]ServicePoint{nil, {spFR}, {spFR, spFR}, {{Market: "ES"}}} {
+					d := d1
+					d.Resolve(matches)
+					if d.Outcome == NeedsServicePoint {
+						t.Fatalf("still pending after resolution")
+					}
+					checkDecision(t, d)
+				}
+			}
+		}
+	})
+}
+
+func checkDecision(t *testing.T, d Decision) {
+	t.Helper()
+	switch d.Outcome {
+	case Accepted, NeedsServicePoint:
+		if len(d.Errors) != 0 {
+			t.Fatalf("%v with errors %v", d.Outcome, got(d))
+		}
+	case Rejected:
+		if len(d.Errors) == 0 {
+			t.Fatalf("rejected without errors")
+		}
+		row := d.Errors[0].Row
+		for _, v := range d.Errors {
+			e := EntryOf(v.Row)
+			if e == nil || v.Row != row {
+				t.Fatalf("violation of row %d among row %d: %v", v.Row, row, got(d))
+			}
+			if (v.Row <= RowInvalidBody) != (v.Field == "") {
+				t.Fatalf("row %d with field %q", v.Row, v.Field)
+			}
+			if v.Description(d.Type) == "" || v.Message() == "" {
+				t.Fatalf("row %d without text", v.Row)
+			}
+		}
+	default:
+		t.Fatalf("unknown outcome %d", d.Outcome)
+	}
+	if d.Type != TypeAccountContact && (d.Warnings != nil || d.BillingAccount != nil) {
+		t.Fatalf("warnings or billing account on a %v request", d.Type)
+	}
+}
+
+// FuzzScanner checks the hand-written JSON scanner against jsontext, the reference
+// implementation of strict JSON (RFC 8259 with RFC 7493: valid UTF-8, no duplicate names):
+// both must agree on which values are valid JSON objects, and on the strings read.
+func FuzzScanner(f *testing.F) {
+	addSeeds(f)
+	for _, v := range []string{`{"type":"\u0074\ud83d\ude00"}`, `{"a":-0.5e+10,"b":[true,false,null,{}]}`, `{"a":"\ud800"}`, "{\"a\":\"\x7f\"}", `{"a":01}`, `{"a":1.}`, `{"\u0061":1,"a":2}`} {
+		f.Add([]byte(v), []byte(nil), int64(0))
+	}
+	f.Fuzz(func(t *testing.T, value, _ []byte, _ int64) {
+		want := jsontext.Value(value).IsValid() && bytes.TrimLeft(value, " \t\r\n")[0] == '{'
+		if !utf8.Valid(value) {
+			return // Decide refuses invalid UTF-8 before parsing (row 3)
+		}
+		b, serr := parseBody(string(value))
+		if (serr == nil) != want {
+			t.Fatalf("scanner valid=%v (%v), jsontext valid object=%v, for %q", serr == nil, serr, want, value)
+		}
+		if serr != nil && (serr.Offset < 0 || serr.Offset > len(value)) {
+			t.Fatalf("offset %d outside the value", serr.Offset)
+		}
+		if b == nil {
+			return
+		}
+		var m map[string]any
+		if err := json.Unmarshal(value, &m); err != nil {
+			t.Fatalf("encoding/json refuses what both accept: %v", err)
+		}
+		if s, ok := m["type"].(string); ok && (b.typ.k != kString || b.typ.s != s) {
+			t.Fatalf("type read as %q, encoding/json reads %q", b.typ.s, s)
+		}
+	})
+}
