@@ -1,0 +1,41 @@
+package event
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Headers added to a dead-letter record.
+const (
+	HeaderDLQReason = "dlq_reason"
+	HeaderDLQSource = "dlq_source"
+)
+
+// DeadLetter is the record published on the DLQ topic for an input whose event the broker
+// refused for good: the input's key and value unchanged (so it can be replayed), its headers
+// except client_secret, and dlq_reason, dlq_source (topic/partition/offset) and ce_id (the
+// id of the event that could not be published).
+type DeadLetter struct {
+	Key     []byte
+	Value   []byte
+	Headers []Header
+}
+
+// BuildDeadLetter returns the dead-letter record of an input; reason says why its event
+// was refused.
+func BuildDeadLetter(in *Input, eventID, reason string) DeadLetter {
+	dl := DeadLetter{Key: in.Key, Value: in.Value}
+	for _, h := range in.Headers {
+		if strings.EqualFold(h.Key, "client_secret") {
+			continue
+		}
+		dl.Headers = append(dl.Headers, Header{Key: h.Key, Value: h.Value})
+	}
+	src := in.Source.Topic + "/" + strconv.Itoa(in.Source.Partition) + "/" + strconv.FormatInt(in.Source.Offset, 10)
+	dl.Headers = append(dl.Headers,
+		Header{HeaderDLQReason, []byte(reason)},
+		Header{HeaderDLQSource, []byte(src)},
+		Header{HeaderID, []byte(eventID)},
+	)
+	return dl
+}
