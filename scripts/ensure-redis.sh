@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Makes sure a Redis answers at 127.0.0.1:6379 for the tests: uses the one running, else
+# starts redis-server (installing Debian's package first when it is missing).
+set -euo pipefail
+
+host=127.0.0.1
+port=${ORDERGATE_TEST_REDIS_PORT:-6379}
+
+ping() {
+	# Speak RESP directly so that redis-cli is not needed.
+	exec 3<>"/dev/tcp/$host/$port" 2>/dev/null || return 1
+	printf 'PING\r\n' >&3
+	local reply=""
+	read -r -t 2 reply <&3 || true
+	exec 3>&-
+	[[ "$reply" == +PONG* ]]
+}
+
+if ping; then
+	exit 0
+fi
+
+if ! command -v redis-server >/dev/null 2>&1; then
+	echo "ensure-redis: redis-server not found; installing Debian's redis-server package" >&2
+	sudo=""
+	[ "$(id -u)" -ne 0 ] && sudo="sudo"
+	$sudo apt-get update -qq >/dev/null
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null
+fi
+
+echo "ensure-redis: starting redis-server on $host:$port" >&2
+redis-server --daemonize yes --bind "$host" --port "$port" --save "" --appendonly no \
+	--logfile "${TMPDIR:-/tmp}/ordergate-test-redis.log" >/dev/null
+for _ in $(seq 1 50); do
+	if ping; then
+		exit 0
+	fi
+	sleep 0.1
+done
+echo "ensure-redis: redis-server did not answer on $host:$port (see ${TMPDIR:-/tmp}/ordergate-test-redis.log)" >&2
+exit 1
