@@ -207,7 +207,10 @@ func (r *Rules) headerRows(d *Decision, b *body, hs *headerSet, headerType Reque
 			return []Violation{{Row: RowUnsupportedType, Field: "type", Arg: jsonText(b.typ)}}
 		case b.typ.given() && ParseRequestType(b.typ.s) == TypeUnknown:
 			return []Violation{{Row: RowUnsupportedType, Field: "type", Arg: shown(b.typ.s)}}
-		default: // the header alone, or a header that disagrees with the body
+		case b.typ.given(): // a header that disagrees with the body
+			return []Violation{{Row: RowUnsupportedType, Field: headerField(hType),
+				Arg: shown(validUTF8(hs.value[hType])) + " (the body's type is " + shown(b.typ.s) + ")"}}
+		default: // the header alone
 			return []Violation{{Row: RowUnsupportedType, Field: headerField(hType), Arg: shown(validUTF8(hs.value[hType]))}}
 		}
 	}

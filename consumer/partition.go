@@ -1,0 +1,208 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/ordergate/ordergate/event"
+	"github.com/ordergate/ordergate/processor"
+	"github.com/ordergate/ordergate/retry"
+)
+
+// partition is one assigned partition of a generation.
+type partition struct {
+	c     *Consumer
+	gen   *kafka.Generation
+	id    int
+	start int64 // committed offset at assignment, or kafka.FirstOffset
+	// committed is the last committed offset (-1 before the first commit of a new group).
+	committed atomic.Int64
+	// position is the offset after the last record fetched.
+	position atomic.Int64
+}
+
+// commitError is a failed offset commit.
+type commitError struct{ err error }
+
+func (e commitError) Error() string { return "offset commit: " + e.err.Error() }
+func (e commitError) Unwrap() error { return e.err }
+func (e commitError) Cause() string { return "kafka_commit" }
+
+// run consumes the partition until fetch or the generation ends. The batch in hand is
+// finished (decided, published, committed) unless work or the generation ends first.
+func (p *partition) run(fetch, work, genCtx context.Context) {
+	cfg := &p.c.cfg
+	log := cfg.Logger.With("partition", p.id)
+	name := strconv.Itoa(p.id)
+	reader := kafka.NewReader(kafka.ReaderConfig{
+		Brokers:          cfg.Brokers,
+		Topic:            cfg.Topic,
+		Partition:        p.id,
+		Dialer:           cfg.Dialer,
+		MinBytes:         1,
+		MaxBytes:         cfg.FetchMaxBytes,
+		MaxWait:          250 * time.Millisecond,
+		QueueCapacity:    cfg.QueueCapacity,
+		ReadBatchTimeout: 10 * time.Second,
+		Logger:           cfg.KafkaLogger,
+		ErrorLogger:      p.c.errorLogger(),
+	})
+	defer reader.Close()
+	p.committed.Store(-1)
+	if p.start >= 0 {
+		p.committed.Store(p.start)
+		p.position.Store(p.start)
+	}
+	if err := reader.SetOffset(p.start); err != nil {
+		log.Error("cannot position the reader", "offset", p.start, "err", err)
+		return
+	}
+	cfg.Observer.Assigned(p.id, true)
+	p.c.lags.add(p)
+	defer func() {
+		p.c.lags.remove(p)
+		cfg.Observer.Assigned(p.id, false)
+		cfg.Health.Recovered(name)
+	}()
+
+	fetchCtx, cancelFetch := mergeCancel(fetch, genCtx)
+	defer cancelFetch()
+	stepCtx, cancelStep := mergeCancel(work, genCtx)
+	defer cancelStep()
+
+	msgs := make([]kafka.Message, 0, cfg.BatchMaxRecords)
+	for {
+		msgs = p.fetchBatch(fetchCtx, reader, msgs[:0])
+		if len(msgs) == 0 {
+			return
+		}
+		n := len(msgs)
+		cfg.Observer.Consumed(n)
+		cfg.Observer.InFlight(n)
+		if !p.handle(stepCtx, msgs) {
+			cfg.Observer.InFlight(-n)
+			if work.Err() != nil {
+				p.c.unfinished.Add(1)
+				log.Error("shutdown timeout: batch abandoned without commit; its records will be consumed again",
+					"first_offset", msgs[0].Offset, "records", n)
+			} else {
+				log.Info("partition revoked during a batch; its records will be consumed again by the new owner",
+					"first_offset", msgs[0].Offset, "records", n)
+			}
+			return
+		}
+		cfg.Observer.InFlight(-n)
+	}
+}
+
+// fetchBatch waits for one record, then takes what arrives within BatchMaxWait, up to
+// BatchMaxRecords. It returns no record only when ctx ended.
+func (p *partition) fetchBatch(ctx context.Context, reader *kafka.Reader, msgs []kafka.Message) []kafka.Message {
+	cfg := &p.c.cfg
+	for {
+		m, err := reader.FetchMessage(ctx)
+		if err == nil {
+			msgs = append(msgs, m)
+			break
+		}
+		if ctx.Err() != nil {
+			return msgs
+		}
+		// The reader retries connections by itself; an error here is reported after
+		// several failed attempts. Keep going, but not in a tight loop.
+		cfg.Logger.Warn("fetch failed, retrying", "partition", p.id, "err", err)
+		cfg.Observer.Retry("kafka_fetch")
+		select {
+		case <-ctx.Done():
+			return msgs
+		case <-time.After(cfg.Retry.Backoff(1)):
+		}
+	}
+	if cfg.BatchMaxRecords > 1 {
+		wait, cancel := context.WithTimeout(ctx, cfg.BatchMaxWait)
+		for len(msgs) < cfg.BatchMaxRecords {
+			m, err := reader.FetchMessage(wait)
+			if err != nil {
+				break
+			}
+			msgs = append(msgs, m)
+		}
+		cancel()
+	}
+	p.position.Store(msgs[len(msgs)-1].Offset + 1)
+	return msgs
+}
+
+// handle decides, publishes and commits one batch, retrying each step until it succeeds
+// or ctx ends. It reports whether the batch was committed.
+func (p *partition) handle(ctx context.Context, msgs []kafka.Message) bool {
+	cfg := &p.c.cfg
+	inputs := make([]event.Input, len(msgs))
+	for i := range msgs {
+		m := &msgs[i]
+		inputs[i] = event.Input{
+			Source:  event.Source{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Timestamp: m.Time},
+			Key:     m.Key,
+			Value:   m.Value,
+			Headers: headersOf(m.Headers),
+		}
+	}
+	results := make([]processor.Result, len(msgs))
+	if p.step(ctx, func(ctx context.Context) error { return p.c.proc.Process(ctx, inputs, results) }) != nil {
+		return false
+	}
+	batch := p.c.pub.Prepare(results)
+	if p.step(ctx, func(ctx context.Context) error { return p.c.pub.Send(ctx, batch) }) != nil {
+		return false
+	}
+	next := msgs[len(msgs)-1].Offset + 1
+	commit := map[string]map[int]int64{cfg.Topic: {p.id: next}}
+	if p.step(ctx, func(context.Context) error {
+		if err := p.gen.CommitOffsets(commit); err != nil {
+			return commitError{err}
+		}
+		return nil
+	}) != nil {
+		return false
+	}
+	p.committed.Store(next)
+	cfg.Observer.Committed(p.id, next)
+	return true
+}
+
+// step runs one batch step with the consumer's retry policy: every failure is counted by
+// cause, the partition is reported as retrying (so /readyz can tell when it is stuck), and
+// the first failure and the recovery are logged.
+func (p *partition) step(ctx context.Context, op func(ctx context.Context) error) error {
+	cfg := &p.c.cfg
+	name := strconv.Itoa(p.id)
+	policy := cfg.Retry
+	retried := false
+	policy.OnRetry = func(err error, attempt int, since time.Time) {
+		cause := retry.CauseOf(err)
+		cfg.Observer.Retry(cause)
+		cfg.Health.Retrying(name, since)
+		retried = true
+		if attempt == 1 || attempt%10 == 0 {
+			cfg.Logger.Warn("batch step failed, retrying", "partition", p.id, "cause", cause,
+				"attempt", attempt, "since", since, "err", err)
+		}
+	}
+	err := policy.Do(ctx, op)
+	if retried {
+		cfg.Health.Recovered(name)
+		if err == nil {
+			cfg.Logger.Info("batch step recovered", "partition", p.id)
+		}
+	}
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		cfg.Logger.Error("batch step abandoned", "partition", p.id, "err", fmt.Sprint(err))
+	}
+	return err
+}

@@ -1,0 +1,88 @@
+// Package processor turns a batch of input records into final decisions: the pure rules of
+// package order for every record, then one service-point resolution for the records of the
+// batch that passed every pure row. It does no Kafka I/O and never publishes.
+package processor
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/ordergate/ordergate/event"
+	"github.com/ordergate/ordergate/order"
+)
+
+// Resolver answers the service-point lookups of a batch: matches[i] are the service points
+// that match lookups[i]. An error is transient (Redis or the inventory is unavailable): the
+// caller retries the batch; it never means "no match".
+type Resolver interface {
+	Resolve(ctx context.Context, lookups []order.Lookup) (matches [][]order.ServicePoint, err error)
+}
+
+// Result is the final decision for one input record.
+type Result struct {
+	Input    *event.Input
+	Decision order.Decision
+	// Decided is when the decision was made (the event's eventTime).
+	Decided time.Time
+	// DecideDuration is the CPU time spent on the pure rules of this record.
+	DecideDuration time.Duration
+}
+
+// Processor decides batches. It is safe for concurrent use by the consumer's partitions.
+type Processor struct {
+	rules    atomic.Pointer[order.Rules]
+	resolver Resolver
+	now      func() time.Time
+}
+
+// New returns a processor with the given rules, resolver and clock (time.Now when nil).
+func New(rules *order.Rules, resolver Resolver, now func() time.Time) *Processor {
+	if now == nil {
+		now = time.Now
+	}
+	p := &Processor{resolver: resolver, now: now}
+	p.rules.Store(rules)
+	return p
+}
+
+// SetRules replaces the rules for the batches that start after the call (for instance when
+// the clients file is reloaded).
+func (p *Processor) SetRules(r *order.Rules) { p.rules.Store(r) }
+
+// Rules returns the rules in force.
+func (p *Processor) Rules() *order.Rules { return p.rules.Load() }
+
+// Process decides every input and writes the results to out (same length and order as in).
+// Resolution is one Resolver call for the whole batch. On an error, which is always
+// transient, out is incomplete and the whole batch must be processed again.
+func (p *Processor) Process(ctx context.Context, in []event.Input, out []Result) error {
+	rules := p.rules.Load()
+	var lookups []order.Lookup
+	var pending []int
+	for i := range in {
+		start := time.Now()
+		r := &out[i]
+		r.Input = &in[i]
+		r.Decision = rules.Decide(&order.Record{Value: in[i].Value, Headers: in[i].Headers, Timestamp: in[i].Source.Timestamp})
+		r.DecideDuration = time.Since(start)
+		if r.Decision.Outcome == order.NeedsServicePoint {
+			lookups = append(lookups, r.Decision.Lookup)
+			pending = append(pending, i)
+		}
+	}
+	if len(lookups) > 0 {
+		matches, err := p.resolver.Resolve(ctx, lookups)
+		if err != nil {
+			return err
+		}
+		for j, i := range pending {
+			out[i].Decision.Resolve(matches[j])
+		}
+	}
+	now := p.now()
+	for i := range in {
+		out[i].Decided = now
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+package publisher
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// DefaultTopicLimit is Kafka's default max.message.bytes (1 MiB plus a record batch
+// overhead), used when the topics' configuration cannot be read.
+const DefaultTopicLimit = 1048588
+
+// NewWriter returns the kafka-go Writer of the events: every write acknowledged by all
+// in-sync replicas, batches flushed after 1 ms, one key's events always in one output
+// partition (murmur2, as Java producers), no batch larger than limit bytes, and few
+// internal attempts, since the caller retries with its own backoff and metrics.
+func NewWriter(brokers []string, transport *kafka.Transport, limit int) *kafka.Writer {
+	return &kafka.Writer{
+		Addr:            kafka.TCP(brokers...),
+		Balancer:        kafka.Murmur2Balancer{},
+		RequiredAcks:    kafka.RequireAll,
+		BatchTimeout:    time.Millisecond,
+		BatchSize:       1000,
+		BatchBytes:      int64(limit),
+		MaxAttempts:     3,
+		WriteBackoffMin: 10 * time.Millisecond,
+		WriteBackoffMax: 200 * time.Millisecond,
+		ReadTimeout:     10 * time.Second,
+		WriteTimeout:    10 * time.Second,
+		Transport:       transport,
+	}
+}
+
+// TopicLimit returns the smallest max.message.bytes of the topics, read from the cluster.
+func TopicLimit(ctx context.Context, client *kafka.Client, topics ...string) (int, error) {
+	req := &kafka.DescribeConfigsRequest{}
+	for _, t := range topics {
+		req.Resources = append(req.Resources, kafka.DescribeConfigRequestResource{
+			ResourceType: kafka.ResourceTypeTopic, ResourceName: t, ConfigNames: []string{"max.message.bytes"},
+		})
+	}
+	resp, err := client.DescribeConfigs(ctx, req)
+	if err != nil {
+		return 0, fmt.Errorf("describe the output topics: %w", err)
+	}
+	limit := 0
+	for _, r := range resp.Resources {
+		if r.Error != nil {
+			return 0, fmt.Errorf("describe topic %s: %w", r.ResourceName, r.Error)
+		}
+		for _, e := range r.ConfigEntries {
+			if e.ConfigName != "max.message.bytes" {
+				continue
+			}
+			n, err := strconv.Atoi(e.ConfigValue)
+			if err != nil || n <= 0 {
+				return 0, fmt.Errorf("topic %s: max.message.bytes %q is not a positive number", r.ResourceName, e.ConfigValue)
+			}
+			if limit == 0 || n < limit {
+				limit = n
+			}
+		}
+	}
+	if limit == 0 {
+		return 0, fmt.Errorf("no max.message.bytes for topics %v", topics)
+	}
+	return limit, nil
+}
