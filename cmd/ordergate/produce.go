@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/ordergate/ordergate/config"
+)
+
+// devStateFile is where a running `ordergate dev` writes its broker address, so that
+// produce and check find it without flags.
+func devStateFile() string {
+	dir := os.Getenv("XDG_RUNTIME_DIR")
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "ordergate-dev.json")
+}
+
+type devState struct {
+	Brokers []string `json:"brokers"`
+	PID     int      `json:"pid"`
+}
+
+// resolveBrokers picks the brokers: the flag, else a running dev, else the configuration.
+func resolveBrokers(flagValue string, cfg config.Config) []string {
+	if flagValue != "" {
+		return strings.Split(flagValue, ",")
+	}
+	if b, err := os.ReadFile(devStateFile()); err == nil {
+		var s devState
+		if json.Unmarshal(b, &s) == nil && len(s.Brokers) > 0 && processAlive(s.PID) {
+			return s.Brokers
+		}
+	}
+	return cfg.KafkaBrokers
+}
+
+func cmdProduce(args []string, e *env) int {
+	fs := flag.NewFlagSet("produce", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var headers headerFlags
+	fs.Var(&headers, "H", "a record header `name=value` (repeatable)")
+	key := fs.String("key", "", "the record key")
+	at := fs.String("at", "", "the record timestamp, RFC 3339 (default: now; a LogAppendTime topic overrides it)")
+	brokers := fs.String("brokers", "", "comma-separated brokers (default: a running `ordergate dev`, else ORDERGATE_KAFKA_BROKERS)")
+	topic := fs.String("topic", "", "the topic (default: ORDERGATE_TOPIC_REQUESTS)")
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "Usage: ordergate produce [flags] FILE...  (- reads standard input)")
+		fmt.Fprintln(e.stderr, "\nPublishes each file as one record of the input topic and prints its partition and offset.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	cfg, _, err := config.Load()
+	if err != nil {
+		fmt.Fprintln(e.stderr, "ordergate:", err)
+		return exitUsage
+	}
+	recordTime := e.now()
+	if *at != "" {
+		if recordTime, err = time.Parse(time.RFC3339, *at); err != nil {
+			fmt.Fprintf(e.stderr, "ordergate produce: --at %q is not an RFC 3339 time (e.g. 2026-12-04T10:00:00Z)\n", *at)
+			return exitUsage
+		}
+	}
+	if *topic == "" {
+		*topic = cfg.TopicRequests
+	}
+	addrs := resolveBrokers(*brokers, cfg)
+	var client *kafka.Client
+	_, client, _, err = kafkaClients(cfg, addrs)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "ordergate:", err)
+		return exitUsage
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
+	defer cancel()
+	partitions, err := partitionsOf(ctx, client, *topic)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ordergate produce: %s at %s: %v\n", *topic, strings.Join(addrs, ","), err)
+		return exitFailure
+	}
+	for _, name := range fs.Args() {
+		value, err := readInput(name, e.stdin)
+		if err != nil {
+			fmt.Fprintln(e.stderr, "ordergate produce:", err)
+			return exitUsage
+		}
+		rec := kafka.Record{Time: recordTime, Value: kafka.NewBytes(value)}
+		msg := kafka.Message{Value: value}
+		if *key != "" {
+			rec.Key = kafka.NewBytes([]byte(*key))
+			msg.Key = []byte(*key)
+		}
+		for _, h := range headers {
+			rec.Headers = append(rec.Headers, kafka.Header{Key: h.Key, Value: h.Value})
+		}
+		// The partition Java producers and ordergate's own writer would pick: murmur2 of
+		// the key (a random partition without a key).
+		p := kafka.Murmur2Balancer{}.Balance(msg, partitions...)
+		resp, err := client.Produce(ctx, &kafka.ProduceRequest{
+			Topic: *topic, Partition: p, RequiredAcks: kafka.RequireAll, Records: kafka.NewRecordReader(rec),
+		})
+		if err == nil && resp.Error != nil {
+			err = resp.Error
+		}
+		if err != nil {
+			fmt.Fprintf(e.stderr, "ordergate produce: %s to %s at %s: %v\n", name, *topic, strings.Join(addrs, ","), err)
+			return exitFailure
+		}
+		fmt.Fprintf(e.stdout, "%s: %s partition %d offset %d\n", name, *topic, p, resp.BaseOffset)
+	}
+	return exitOK
+}
+
+// partitionsOf returns the partition ids of a topic.
+func partitionsOf(ctx context.Context, client *kafka.Client, topic string) ([]int, error) {
+	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return nil, err
+	}
+	if len(meta.Topics) != 1 {
+		return nil, fmt.Errorf("no metadata for the topic")
+	}
+	if err := meta.Topics[0].Error; err != nil {
+		return nil, err
+	}
+	ids := make([]int, 0, len(meta.Topics[0].Partitions))
+	for _, p := range meta.Topics[0].Partitions {
+		ids = append(ids, p.ID)
+	}
+	return ids, nil
+}
