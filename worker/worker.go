@@ -231,10 +231,10 @@ func (w *Worker) Run(ctx context.Context) error {
 		"topic", w.cfg.TopicRequests, "http", w.Addr())
 	err := w.cons.Run(ctx, work)
 	stopHealth()
-	w.Close()
+	w.closeClients()
 	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	_ = srv.Shutdown(sctx)
+	_ = srv.Shutdown(sctx) // closes the listener
 	if err != nil {
 		w.log.Error("ordergate stopped with unfinished work", "err", err)
 		return err
@@ -243,8 +243,16 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
-// Close releases the clients. Run calls it; call it only for a worker that never ran.
+// Close releases the clients and the listener of a worker that never ran (Run releases
+// them itself).
 func (w *Worker) Close() {
+	w.closeClients()
+	if w.listener != nil {
+		_ = w.listener.Close()
+	}
+}
+
+func (w *Worker) closeClients() {
 	if w.writer != nil {
 		if err := w.writer.Close(); err != nil {
 			w.log.Warn("closing the writer", "err", err)
@@ -252,9 +260,6 @@ func (w *Worker) Close() {
 	}
 	if w.redis != nil {
 		_ = w.redis.Close()
-	}
-	if w.listener != nil {
-		_ = w.listener.Close()
 	}
 }
 
