@@ -20,7 +20,9 @@ type Source struct {
 	Offset    int64
 }
 
-func (s Source) String() string { return strconv.Itoa(s.Partition) + "/" + strconv.FormatInt(s.Offset, 10) }
+func (s Source) String() string {
+	return strconv.Itoa(s.Partition) + "/" + strconv.FormatInt(s.Offset, 10)
+}
 
 // Output is one record read from an output topic, reduced to what the checks need.
 type Output struct {

@@ -91,7 +91,7 @@ var Catalog = [...]Entry{
 		Description: "No Service Point was found with the current criteria.", Field: "properties.servicePoint"},
 	{Row: RowNotFrenchMarket, Status: 422, Code: 3620, Message: "Properties item is not valid",
 		Description: "The 'properties' attribute is not valid due to the following error : the service point is not in the French market",
-		Field: "properties.servicePoint"},
+		Field:       "properties.servicePoint"},
 }
 
 // EntryOf returns the catalog entry of a row.

@@ -38,7 +38,7 @@ func TestBVPNEnvelope(t *testing.T) {
 	longUni := strings.Repeat("é", 255)
 	runRuleCases(t, []ruleCase{
 		{name: "disconnect seed example: contracts leaves contacts missing",
-			rec: rec(strings.Replace(edit(t, d, "requestedAt", `"2022-06-01"`), `"contacts"`, `"contracts"`, 1)),
+			rec:  rec(strings.Replace(edit(t, d, "requestedAt", `"2022-06-01"`), `"contacts"`, `"contracts"`, 1)),
 			want: []string{"12 properties.contacts"}},
 		{name: "unknown top-level field", rec: rec(edit(t, d, "foo", `1`)), want: []string{"13 foo"}},
 		{name: "contact is unknown to BVPN", rec: rec(edit(t, d, "contact", `[]`)), want: []string{"13 contact"}},
@@ -111,7 +111,7 @@ func TestCredentials(t *testing.T) {
 			want: []string{"6 headers.client_id", "6 headers.client_secret"}},
 		{name: "account: 5 characters are enough", rec: rec(a, append(base, "client_id=abcde", "client_secret=éééée")...)},
 		{name: "account named by the body's type needs credentials too",
-			rec: rec(edit(t, a, "type", `"PATCH-billingAccountById"`), "businessId=JM", "id=ACC-1"),
+			rec:  rec(edit(t, a, "type", `"PATCH-billingAccountById"`), "businessId=JM", "id=ACC-1"),
 			want: []string{"5 headers.client_id", "5 headers.client_secret"}},
 		{name: "BVPN without a clients file needs none", rec: rec(d)},
 		{name: "BVPN with a clients file needs them", rules: clients, rec: rec(d), want: []string{"5 headers.client_id", "5 headers.client_secret"}},
@@ -120,7 +120,7 @@ func TestCredentials(t *testing.T) {
 		{name: "known client on BVPN", rules: clients, rec: rec(d, "CLIENT_ID=jm-channel", "Client_Secret=jm-secret-1")},
 		{name: "credentials before type", rules: clients, rec: rec(edit(t, d, "type", "-")), want: []string{"5 headers.client_id", "5 headers.client_secret"}},
 		{name: "client not allowed for the business unit", rules: clients,
-			rec: rec(a, "type=PATCH-billingAccountById", "businessId=PA", "id=ACC-1", "client_id=jm-channel", "client_secret=jm-secret-1"),
+			rec:  rec(a, "type=PATCH-billingAccountById", "businessId=PA", "id=ACC-1", "client_id=jm-channel", "client_secret=jm-secret-1"),
 			want: []string{"11 headers.businessId"}},
 	})
 }
