@@ -66,6 +66,8 @@ type Publisher struct {
 	now   func() time.Time
 	// refresh reads the topics' limit again after the broker refused a record as too large.
 	refresh func(ctx context.Context) (int, error)
+	// forward writes the inputs unchanged instead of events (see NewForwarder).
+	forward bool
 }
 
 // SetLimitSource gives the publisher a way to read the output topics' limit again when the
@@ -114,6 +116,15 @@ func (p *Publisher) Prepare(results []processor.Result) *Batch {
 		pending: len(results),
 	}
 	for i := range results {
+		if p.forward {
+			in := results[i].Input
+			hs := make([]kafka.Header, len(in.Headers))
+			for j, h := range in.Headers {
+				hs[j] = kafka.Header{Key: h.Key, Value: h.Value}
+			}
+			b.msgs[i] = kafka.Message{Topic: p.topics.Accepted, Key: in.Key, Value: in.Value, Headers: hs}
+			continue
+		}
 		p.prepare(b, i, KindEvent, "")
 	}
 	return b
@@ -276,4 +287,13 @@ func (p *Publisher) ack(b *Batch, i int, now time.Time) {
 	if p.obs != nil {
 		p.obs.Published(&b.results[i], b.kinds[i], now)
 	}
+}
+
+// NewForwarder returns a publisher that writes each input record unchanged (key, value,
+// headers) to topic: no event is built. `ordergate bench` measures the Kafka client's own
+// ceiling with it, through the same consumer loop and writer settings as the worker.
+func NewForwarder(w Writer, topic string, limit int, obs Observer) *Publisher {
+	p := New(w, Topics{Accepted: topic, Rejected: topic, DLQ: topic}, limit, obs, nil)
+	p.forward = true
+	return p
 }

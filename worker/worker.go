@@ -23,6 +23,7 @@ import (
 
 	"github.com/ordergate/ordergate/config"
 	"github.com/ordergate/ordergate/consumer"
+	"github.com/ordergate/ordergate/event"
 	"github.com/ordergate/ordergate/health"
 	"github.com/ordergate/ordergate/metrics"
 	"github.com/ordergate/ordergate/order"
@@ -46,6 +47,10 @@ type Options struct {
 	Redis redis.UniversalClient
 	// StartupTimeout bounds the wait for Kafka and Redis at start (default 30s).
 	StartupTimeout time.Duration
+	// Ceiling turns the worker into the Kafka client's own ceiling for `ordergate bench`:
+	// the same consumer loop and writer settings, but every input is forwarded unchanged to
+	// the accepted topic, with no decision, no Redis and no event.
+	Ceiling bool
 }
 
 // Worker is one running ordergate.
@@ -125,6 +130,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Worker, error) 
 		limit = publisher.DefaultTopicLimit
 	}
 
+	if opts.Ceiling {
+		w.writer = publisher.NewWriter(cfg.KafkaBrokers, transport, limit-publisher.BatchMargin)
+		w.pub = publisher.NewForwarder(w.writer, cfg.TopicAccepted, limit-publisher.BatchMargin, publishObserver{w.metrics, w.log})
+		w.cons = consumer.New(w.consumerConfig(), passThrough{}, w.pub)
+		return w, w.listen()
+	}
 	if err := w.openRedis(sctx, opts.Redis); err != nil {
 		return nil, err
 	}
@@ -149,7 +160,18 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Worker, error) 
 		n, err := publisher.TopicLimit(ctx, w.client, cfg.TopicAccepted, cfg.TopicRejected, cfg.TopicDLQ)
 		return n - publisher.BatchMargin, err
 	})
-	w.cons = consumer.New(consumer.Config{
+	w.cons = consumer.New(w.consumerConfig(), w.proc, w.pub)
+	w.health.AddCheck("redis", func(ctx context.Context) error { return w.redis.Ping(ctx).Err() })
+	if err := w.listen(); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *Worker) consumerConfig() consumer.Config {
+	cfg := w.cfg
+	return consumer.Config{
 		Brokers:         cfg.KafkaBrokers,
 		GroupID:         cfg.KafkaGroupID,
 		Topic:           cfg.TopicRequests,
@@ -165,19 +187,31 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Worker, error) 
 		}),
 		Observer: consumerObserver{w.metrics},
 		Health:   w.health,
-	}, w.proc, w.pub)
+	}
+}
 
+// listen opens the HTTP listener and registers the Kafka readiness check.
+func (w *Worker) listen() error {
 	w.health.AddCheck("kafka", func(ctx context.Context) error {
-		_, err := w.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{cfg.TopicRequests}})
+		_, err := w.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{w.cfg.TopicRequests}})
 		return err
 	})
-	w.health.AddCheck("redis", func(ctx context.Context) error { return w.redis.Ping(ctx).Err() })
-
-	if w.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("ORDERGATE_HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
+	l, err := net.Listen("tcp", w.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("ORDERGATE_HTTP_ADDR=%s: %w", w.cfg.HTTPAddr, err)
 	}
-	return w, nil
+	w.listener = l
+	return nil
+}
+
+// passThrough is the ceiling's processor: no decision at all.
+type passThrough struct{}
+
+func (passThrough) Process(_ context.Context, in []event.Input, out []processor.Result) error {
+	for i := range in {
+		out[i].Input = &in[i]
+	}
+	return nil
 }
 
 // Addr returns the address of the HTTP endpoints.

@@ -53,6 +53,7 @@ func commands() []command {
 		{"produce", "publish request files to the input topic", cmdProduce},
 		{"config", "print the effective configuration (secrets masked) and the reference", cmdConfig},
 		{"check", "read the input and output topics and report lost, repeated or reordered events", cmdCheck},
+		{"bench", "measure the worker against the Kafka client's own ceiling", cmdBench},
 		{"version", "print the version", cmdVersion},
 	}
 }
@@ -69,6 +70,9 @@ func run(args []string, e *env) int {
 		if c.name == args[0] {
 			return c.run(args[1:], e)
 		}
+	}
+	if args[0] == "bench-ceiling" {
+		return cmdBenchCeiling(args[1:], e)
 	}
 	fmt.Fprintf(e.stderr, "ordergate: unknown command %q (see ordergate help)\n", args[0])
 	return exitUsage

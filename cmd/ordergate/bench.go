@@ -1,0 +1,119 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"github.com/ordergate/ordergate/bench"
+	"github.com/ordergate/ordergate/config"
+	"github.com/ordergate/ordergate/worker"
+)
+
+func cmdBench(args []string, e *env) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	records := fs.Int("records", 200000, "records to generate")
+	partitions := fs.Int("partitions", 6, "partitions of the input topic")
+	invalid := fs.Float64("invalid-ratio", 0.1, "share of invalid requests, 0 to 1")
+	redis := fs.String("redis", "127.0.0.1:6379", "the Redis the worker uses (host:port)")
+	rate := fs.Int("rate", 0, "records/s of the paced phase (0: half the warm rate; -1: skip it)")
+	paced := fs.Int("paced-seconds", 10, "length of the paced phase")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "Usage: ordergate bench [flags]\n\nOn an embedded broker, measures in one run the Kafka client's own ceiling (the same consumer")
+		fmt.Fprintln(e.stderr, "loop and writer forwarding records unchanged), then the real worker with a cold and with a warm")
+		fmt.Fprintln(e.stderr, "Redis cache, then latency under a fixed produce rate. Each runs as its own process, so CPU and")
+		fmt.Fprintln(e.stderr, "peak RSS are the worker's alone.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if *invalid < 0 || *invalid > 1 || *records <= 0 || *partitions <= 0 {
+		fmt.Fprintln(e.stderr, "ordergate bench: --records and --partitions must be positive, --invalid-ratio between 0 and 1")
+		return exitUsage
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(e.stderr, "ordergate bench:", err)
+		return exitInternal
+	}
+	progress := e.stderr
+	if *asJSON {
+		progress = io.Discard
+	}
+	report, err := bench.Run(e.ctx, bench.Options{
+		Binary: exe, Records: *records, Partitions: *partitions, InvalidRatio: *invalid, RedisAddr: *redis,
+		Rate: *rate, PacedSeconds: *paced, Progress: progress, Terminal: isTerminal(e.stderr),
+	})
+	if err != nil {
+		fmt.Fprintln(e.stderr, "ordergate bench:", err)
+		return exitFailure
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(report)
+		return exitOK
+	}
+	printReport(e.stdout, report)
+	return exitOK
+}
+
+func printReport(w io.Writer, r *bench.Report) {
+	fmt.Fprintf(w, "\n%s; %d records, %d partitions, %.0f%% invalid\n\n", r.Machine, r.Records, r.Partitions, r.Invalid*100)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "\trecords/s\tvs ceiling\tp50 ms\tp99 ms\tmax ms\tCPU s/100k\tpeak RSS MiB\tbytes/record\tRedis trips/batch\tinventory calls\t")
+	phases := []bench.Phase{r.Ceiling, r.Cold, r.Warm}
+	if r.Paced != nil {
+		phases = append(phases, *r.Paced)
+	}
+	for _, p := range phases {
+		ratio := "1.00"
+		switch p.Name {
+		case "cold":
+			ratio = fmt.Sprintf("%.2f", r.RatioCold)
+		case "warm":
+			ratio = fmt.Sprintf("%.2f", r.RatioWarm)
+		case "paced":
+			ratio = fmt.Sprintf("at %d/s", p.Rate)
+		}
+		lat := func(v float64) string {
+			if p.Name == "ceiling" {
+				return "-"
+			}
+			return fmt.Sprintf("%.1f", v)
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%s\t%.2f\t%.1f\t%.0f\t%.2f\t%.0f\t\n", p.Name, p.RecordsPerSecond, ratio,
+			lat(p.LatencyP50Ms), lat(p.LatencyP99Ms), lat(p.LatencyMaxMs), p.CPUSecondsPer100k, p.PeakRSSMiB,
+			p.BytesPerRecord, p.RedisTripsPerBatch, p.InventoryCalls)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nLatency is from the input record's timestamp to the event's write time; in the cold and warm")
+	fmt.Fprintln(w, "phases every record was produced before the worker started, so it includes the queue. The paced")
+	fmt.Fprintln(w, "phase produces at a fixed rate while the worker runs: its latency is the worker's own.")
+}
+
+// cmdBenchCeiling is the ceiling process of `ordergate bench` (not listed in the help).
+func cmdBenchCeiling(_ []string, e *env) int {
+	cfg, _, err := config.Load()
+	if err != nil {
+		fmt.Fprintln(e.stderr, "ordergate:", err)
+		return exitUsage
+	}
+	ctx, stop := signalContext(e)
+	defer stop()
+	w, err := worker.New(ctx, cfg, worker.Options{Logger: worker.NewLogger(cfg, e.stderr), Ceiling: true})
+	if err != nil {
+		fmt.Fprintln(e.stderr, "ordergate:", err)
+		return exitUsage
+	}
+	if err := w.Run(ctx); err != nil {
+		return exitFailure
+	}
+	return exitOK
+}
