@@ -42,6 +42,8 @@ type Options struct {
 	Rate int
 	// PacedSeconds is the length of the paced phase (default 10).
 	PacedSeconds int
+	// ProfileDir, when set, receives a CPU profile of each phase's process.
+	ProfileDir string
 	// Progress receives progress output; Terminal draws a bar instead of lines.
 	Progress io.Writer
 	Terminal bool
@@ -84,6 +86,7 @@ type Phase struct {
 	LatencyP99Ms       float64 `json:"latencyP99Ms"`
 	LatencyMaxMs       float64 `json:"latencyMaxMs"`
 	RedisTripsPerBatch float64 `json:"redisRoundTripsPerBatch"`
+	RecordsPerBatch    float64 `json:"recordsPerBatch"`
 	Batches            float64 `json:"batches"`
 	InventoryCalls     float64 `json:"inventoryCalls"`
 	Accepted           int     `json:"accepted"`
@@ -257,7 +260,7 @@ type process struct {
 	http   string
 }
 
-func start(o Options, e env, ceiling bool) (*process, error) {
+func start(o Options, e env, name string, ceiling bool) (*process, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -267,6 +270,9 @@ func start(o Options, e env, ceiling bool) (*process, error) {
 	args := []string{"run"}
 	if ceiling {
 		args = []string{"bench-ceiling"}
+	}
+	if o.ProfileDir != "" {
+		args = append(args, "--cpuprofile", filepath.Join(o.ProfileDir, name+".pprof"))
 	}
 	cmd := exec.Command(o.Binary, args...)
 	for _, kv := range os.Environ() {
@@ -283,8 +289,25 @@ func start(o Options, e env, ceiling bool) (*process, error) {
 	return p, nil
 }
 
+// peakRSS reads the process's peak resident set size (VmHWM) in MiB. The rusage of a
+// child is no use here: Linux carries the parent's peak RSS over fork and exec into it.
+func (p *process) peakRSS() float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
 // stop ends the process with SIGTERM and returns its CPU time and peak RSS.
 func (p *process) stop() (cpu time.Duration, rss float64, err error) {
+	rss = p.peakRSS()
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- p.cmd.Wait() }()
@@ -299,7 +322,7 @@ func (p *process) stop() (cpu time.Duration, rss float64, err error) {
 		return 0, 0, errors.New("no resource usage")
 	}
 	cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return cpu, float64(ru.Maxrss) / 1024, nil // Maxrss is in KiB on Linux
+	return cpu, rss, nil
 }
 
 // scrape reads counters from the process's /metrics.
@@ -332,7 +355,7 @@ func (p *process) scrape() map[string]float64 {
 
 func runPhase(ctx context.Context, o Options, client *kafka.Client, name string, ceiling bool, e env, n int) (Phase, error) {
 	ph := Phase{Name: name, Records: n}
-	p, err := start(o, e, ceiling)
+	p, err := start(o, e, name, ceiling)
 	if err != nil {
 		return ph, err
 	}
@@ -358,6 +381,9 @@ func runPhase(ctx context.Context, o Options, client *kafka.Client, name string,
 	bar.done()
 	m := p.scrape()
 	cpu, rss, err := p.stop()
+	if os.Getenv("BENCH_DEBUG") != "" {
+		fmt.Fprintln(o.Progress, p.stderr.String())
+	}
 	if err != nil && !strings.Contains(err.Error(), "exit status") {
 		return ph, err
 	}
@@ -365,6 +391,7 @@ func runPhase(ctx context.Context, o Options, client *kafka.Client, name string,
 	ph.CPUSecondsPer100k = cpu.Seconds() * 100000 / float64(n)
 	ph.Batches = m["ordergate_batch_size_count"]
 	if ph.Batches > 0 {
+		ph.RecordsPerBatch = m["ordergate_batch_size_sum"] / ph.Batches
 		ph.RedisTripsPerBatch = m["ordergate_redis_round_trips_total"] / ph.Batches
 	}
 	ph.InventoryCalls = m["ordergate_inventory_calls_total"]
@@ -379,7 +406,7 @@ func runPhase(ctx context.Context, o Options, client *kafka.Client, name string,
 // runPaced starts the worker, then produces at a fixed rate and measures latency.
 func runPaced(ctx context.Context, o Options, client *kafka.Client, e env, brokers []string, rate, n int) (Phase, error) {
 	ph := Phase{Name: "paced", Records: n, Rate: rate}
-	p, err := start(o, e, false)
+	p, err := start(o, e, "paced", false)
 	if err != nil {
 		return ph, err
 	}

@@ -209,18 +209,32 @@ func (c *Consumer) startGeneration(fetch, work context.Context, gen *kafka.Gener
 	assignments := gen.Assignments[c.cfg.Topic]
 	c.cfg.Logger.Info("consumer group: generation started", "generation", gen.ID, "member", gen.MemberID,
 		"partitions", partitionIDs(assignments))
+	k := newCommitter(c, gen, c.cfg.Topic)
 	var stopping sync.WaitGroup
 	stopping.Add(len(assignments))
 	for _, a := range assignments {
 		wg.Add(1)
 		gen.Start(func(genCtx context.Context) {
 			defer wg.Done()
-			p := &partition{c: c, gen: gen, id: a.ID, start: a.Offset}
+			p := &partition{c: c, k: k, id: a.ID, start: a.Offset}
 			p.run(fetch, work, genCtx)
 			stopping.Done()
 			stopping.Wait()
 		})
 	}
+	wg.Add(1)
+	gen.Start(func(genCtx context.Context) {
+		defer wg.Done()
+		// The committer retries until the shutdown timeout, and stops once every
+		// partition has stopped (after flushing its offsets) or the generation ended.
+		ctx, cancel := mergeCancel(work, genCtx)
+		defer cancel()
+		go func() {
+			stopping.Wait()
+			cancel()
+		}()
+		k.run(ctx)
+	})
 }
 
 func partitionIDs(as []kafka.PartitionAssignment) []int {

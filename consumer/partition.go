@@ -18,7 +18,7 @@ import (
 // partition is one assigned partition of a generation.
 type partition struct {
 	c     *Consumer
-	gen   *kafka.Generation
+	k     *committer
 	id    int
 	start int64 // committed offset at assignment, or kafka.FirstOffset
 	// committed is the last committed offset (-1 before the first commit of a new group).
@@ -65,7 +65,9 @@ func (p *partition) run(fetch, work, genCtx context.Context) {
 	}
 	cfg.Observer.Assigned(p.id, true)
 	p.c.lags.add(p)
+	p.k.register(p)
 	defer func() {
+		p.k.forget(p.id)
 		p.c.lags.remove(p)
 		cfg.Observer.Assigned(p.id, false)
 		cfg.Health.Recovered(name)
@@ -80,7 +82,7 @@ func (p *partition) run(fetch, work, genCtx context.Context) {
 	for {
 		msgs = p.fetchBatch(fetchCtx, reader, msgs[:0])
 		if len(msgs) == 0 {
-			return
+			break
 		}
 		n := len(msgs)
 		cfg.Observer.Consumed(n)
@@ -97,7 +99,13 @@ func (p *partition) run(fetch, work, genCtx context.Context) {
 			}
 			return
 		}
-		cfg.Observer.InFlight(-n)
+		p.k.mark(p.id, msgs[n-1].Offset+1, n)
+	}
+	// Stopping: the offsets of what was published must be committed before the
+	// generation ends.
+	if !p.k.flush(stepCtx, p.id) && work.Err() != nil {
+		p.c.unfinished.Add(1)
+		log.Error("shutdown timeout: published events not committed; their records will be consumed again")
 	}
 }
 
@@ -139,10 +147,9 @@ func (p *partition) fetchBatch(ctx context.Context, reader *kafka.Reader, msgs [
 	return msgs
 }
 
-// handle decides, publishes and commits one batch, retrying each step until it succeeds
-// or ctx ends. It reports whether the batch was committed.
+// handle decides and publishes one batch, retrying each step until it succeeds or ctx
+// ends. It reports whether every event of the batch was acknowledged.
 func (p *partition) handle(ctx context.Context, msgs []kafka.Message) bool {
-	cfg := &p.c.cfg
 	inputs := make([]event.Input, len(msgs))
 	for i := range msgs {
 		m := &msgs[i]
@@ -158,22 +165,7 @@ func (p *partition) handle(ctx context.Context, msgs []kafka.Message) bool {
 		return false
 	}
 	batch := p.c.pub.Prepare(results)
-	if p.step(ctx, func(ctx context.Context) error { return p.c.pub.Send(ctx, batch) }) != nil {
-		return false
-	}
-	next := msgs[len(msgs)-1].Offset + 1
-	commit := map[string]map[int]int64{cfg.Topic: {p.id: next}}
-	if p.step(ctx, func(context.Context) error {
-		if err := p.gen.CommitOffsets(commit); err != nil {
-			return commitError{err}
-		}
-		return nil
-	}) != nil {
-		return false
-	}
-	p.committed.Store(next)
-	cfg.Observer.Committed(p.id, next)
-	return true
+	return p.step(ctx, func(ctx context.Context) error { return p.c.pub.Send(ctx, batch) }) == nil
 }
 
 // step runs one batch step with the consumer's retry policy: every failure is counted by

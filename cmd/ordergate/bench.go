@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/ordergate/ordergate/bench"
-	"github.com/ordergate/ordergate/config"
 	"github.com/ordergate/ordergate/worker"
 )
 
@@ -23,6 +22,7 @@ func cmdBench(args []string, e *env) int {
 	rate := fs.Int("rate", 0, "records/s of the paced phase (0: half the warm rate; -1: skip it)")
 	paced := fs.Int("paced-seconds", 10, "length of the paced phase")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
+	profiles := fs.String("profile", "", "write a CPU profile of each phase's process into `dir` (ceiling.pprof, cold.pprof...)")
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, "Usage: ordergate bench [flags]\n\nOn an embedded broker, measures in one run the Kafka client's own ceiling (the same consumer")
 		fmt.Fprintln(e.stderr, "loop and writer forwarding records unchanged), then the real worker with a cold and with a warm")
@@ -48,7 +48,7 @@ func cmdBench(args []string, e *env) int {
 	}
 	report, err := bench.Run(e.ctx, bench.Options{
 		Binary: exe, Records: *records, Partitions: *partitions, InvalidRatio: *invalid, RedisAddr: *redis,
-		Rate: *rate, PacedSeconds: *paced, Progress: progress, Terminal: isTerminal(e.stderr),
+		Rate: *rate, PacedSeconds: *paced, Progress: progress, Terminal: isTerminal(e.stderr), ProfileDir: *profiles,
 	})
 	if err != nil {
 		fmt.Fprintln(e.stderr, "ordergate bench:", err)
@@ -67,7 +67,7 @@ func cmdBench(args []string, e *env) int {
 func printReport(w io.Writer, r *bench.Report) {
 	fmt.Fprintf(w, "\n%s; %d records, %d partitions, %.0f%% invalid\n\n", r.Machine, r.Records, r.Partitions, r.Invalid*100)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\trecords/s\tvs ceiling\tp50 ms\tp99 ms\tmax ms\tCPU s/100k\tpeak RSS MiB\tbytes/record\tRedis trips/batch\tinventory calls\t")
+	fmt.Fprintln(tw, "\trecords/s\tvs ceiling\tp50 ms\tp99 ms\tmax ms\tCPU s/100k\tpeak RSS MiB\tbytes/record\trecords/batch\tRedis trips/batch\tinventory calls\t")
 	phases := []bench.Phase{r.Ceiling, r.Cold, r.Warm}
 	if r.Paced != nil {
 		phases = append(phases, *r.Paced)
@@ -88,9 +88,9 @@ func printReport(w io.Writer, r *bench.Report) {
 			}
 			return fmt.Sprintf("%.1f", v)
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%s\t%.2f\t%.1f\t%.0f\t%.2f\t%.0f\t\n", p.Name, p.RecordsPerSecond, ratio,
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%s\t%.2f\t%.1f\t%.0f\t%.0f\t%.2f\t%.0f\t\n", p.Name, p.RecordsPerSecond, ratio,
 			lat(p.LatencyP50Ms), lat(p.LatencyP99Ms), lat(p.LatencyMaxMs), p.CPUSecondsPer100k, p.PeakRSSMiB,
-			p.BytesPerRecord, p.RedisTripsPerBatch, p.InventoryCalls)
+			p.BytesPerRecord, p.RecordsPerBatch, p.RedisTripsPerBatch, p.InventoryCalls)
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nLatency is from the input record's timestamp to the event's write time; in the cold and warm")
@@ -98,22 +98,18 @@ func printReport(w io.Writer, r *bench.Report) {
 	fmt.Fprintln(w, "phase produces at a fixed rate while the worker runs: its latency is the worker's own.")
 }
 
-// cmdBenchCeiling is the ceiling process of `ordergate bench` (not listed in the help).
-func cmdBenchCeiling(_ []string, e *env) int {
-	cfg, _, err := config.Load()
-	if err != nil {
-		fmt.Fprintln(e.stderr, "ordergate:", err)
+// cmdBenchCeiling is the ceiling process of `ordergate bench` (not listed in the help): the
+// worker's consumer loop and writer, forwarding records unchanged.
+func cmdBenchCeiling(args []string, e *env) int {
+	fs := flag.NewFlagSet("bench-ceiling", flag.ContinueOnError)
+	cpuProfile := fs.String("cpuprofile", "", "CPU profile file")
+	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	ctx, stop := signalContext(e)
+	stop, err := startProfiles(*cpuProfile, "")
+	if err != nil {
+		return exitUsage
+	}
 	defer stop()
-	w, err := worker.New(ctx, cfg, worker.Options{Logger: worker.NewLogger(cfg, e.stderr), Ceiling: true})
-	if err != nil {
-		fmt.Fprintln(e.stderr, "ordergate:", err)
-		return exitUsage
-	}
-	if err := w.Run(ctx); err != nil {
-		return exitFailure
-	}
-	return exitOK
+	return runWorker(e, worker.Options{Ceiling: true})
 }

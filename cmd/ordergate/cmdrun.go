@@ -5,6 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
 
 	"github.com/ordergate/ordergate/config"
 	"github.com/ordergate/ordergate/consumer"
@@ -14,12 +17,26 @@ import (
 func cmdRun(args []string, e *env) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (for go tool pprof)")
+	memProfile := fs.String("memprofile", "", "write a heap profile at exit to `file`")
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "Usage: ordergate run\n\nRuns the worker. Configuration comes from the ORDERGATE_* variables: see `ordergate config`.")
+		fmt.Fprintln(e.stderr, "Usage: ordergate run [flags]\n\nRuns the worker. Configuration comes from the ORDERGATE_* variables: see `ordergate config`.\n\nFlags:")
+		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
+	stopProfiles, err := startProfiles(*cpuProfile, *memProfile)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "ordergate:", err)
+		return exitUsage
+	}
+	defer stopProfiles()
+	return runWorker(e, worker.Options{})
+}
+
+// runWorker loads the configuration and runs a worker until a signal.
+func runWorker(e *env, opts worker.Options) int {
 	cfg, warnings, err := config.Load()
 	if err != nil {
 		fmt.Fprintln(e.stderr, "ordergate:", err)
@@ -36,7 +53,8 @@ func cmdRun(args []string, e *env) int {
 	log.Info("configuration", "config", cfg)
 	ctx, stop := signalContext(e)
 	defer stop()
-	w, err := worker.New(ctx, cfg, worker.Options{Logger: log, Now: e.now})
+	opts.Logger, opts.Now = log, e.now
+	w, err := worker.New(ctx, cfg, opts)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "ordergate:", err)
 		return exitUsage
@@ -74,4 +92,33 @@ func signalContext(e *env) (context.Context, func()) {
 		}
 	}()
 	return ctx, func() { stopSignals(); cancel() }
+}
+
+// startProfiles starts a CPU profile and arranges a heap profile at exit (empty names: none).
+func startProfiles(cpu, mem string) (func(), error) {
+	var cpuFile *os.File
+	if cpu != "" {
+		f, err := os.Create(cpu)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		cpuFile = f
+	}
+	return func() {
+		if cpuFile != nil {
+			pprof.StopCPUProfile()
+			cpuFile.Close()
+		}
+		if mem != "" {
+			if f, err := os.Create(mem); err == nil {
+				runtime.GC()
+				_ = pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}
+	}, nil
 }
