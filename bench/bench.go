@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +23,9 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/ordergate/ordergate/order"
+	"github.com/ordergate/ordergate/servicepoint"
 )
 
 // Options configure a run.
@@ -122,10 +127,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	invPath := filepath.Join(dir, "inventory.json")
-	if err := os.WriteFile(invPath, Inventory(o.ServicePoints), 0o600); err != nil {
+	// The inventory is a service of the bench process, as in production: the worker
+	// holds none of it, and its misses cost an HTTP call.
+	inv, err := servicepoint.ParseFileInventory(Inventory(o.ServicePoints))
+	if err != nil {
 		return nil, err
 	}
+	invSrv := httptest.NewServer(inventoryHandler(inv))
+	defer invSrv.Close()
 	topics := []string{"bench.requests", "bench.ceiling", "bench.paced.requests"}
 	for _, phase := range []string{"cold", "warm", "paced"} {
 		for _, kind := range []string{"accepted", "rejected", "dlq"} {
@@ -147,7 +156,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	prefix := fmt.Sprintf("ordergate-bench:%d:%d:", os.Getpid(), time.Now().UnixNano())
-	base := env{brokers: brokers, redis: o.RedisAddr, prefix: prefix, inventory: invPath}
+	base := env{brokers: brokers, redis: o.RedisAddr, prefix: prefix, inventory: invSrv.URL}
 
 	run := func(name string, ceiling bool, in string, outs []string, n int) (Phase, error) {
 		e := base
@@ -185,6 +194,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		r.Paced = &p
 	}
 	return r, nil
+}
+
+// inventoryHandler serves GET /servicePoints?{criterion}={value} from an inventory.
+func inventoryHandler(inv *servicepoint.FileInventory) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, c := range []order.Criterion{order.ByID, order.ByReference, order.ByCustomerReference} {
+			if v := r.URL.Query().Get(string(c)); v != "" {
+				list, _ := inv.Find(r.Context(), order.Lookup{Criterion: c, Value: v})
+				w.Header().Set("Content-Type", "application/json")
+				_ = json.NewEncoder(w).Encode(list)
+				return
+			}
+		}
+		http.Error(w, "no criterion", http.StatusBadRequest)
+	})
 }
 
 // produce writes n generated records; with rate > 0 it paces them at rate records/s.
@@ -239,7 +263,7 @@ func (e env) vars(ceiling bool) []string {
 		"ORDERGATE_TOPIC_REQUESTS=" + e.in,
 		"ORDERGATE_REDIS_URL=redis://" + e.redis + "/0",
 		"ORDERGATE_REDIS_KEY_PREFIX=" + e.prefix,
-		"ORDERGATE_INVENTORY_FILE=" + e.inventory,
+		"ORDERGATE_INVENTORY_URL=" + e.inventory,
 		"ORDERGATE_HTTP_ADDR=" + e.httpAddr,
 		"ORDERGATE_LOG_LEVEL=warn",
 	}

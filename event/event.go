@@ -5,8 +5,12 @@
 package event
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -84,8 +88,13 @@ var namespace = uuid.NewSHA1(uuid.NameSpaceDNS, []byte("ordergate"))
 // ID returns the event id of a source: a version 5 UUID of its topic, partition, offset and
 // timestamp (milliseconds), so that a redelivered record gets the same id and a re-created
 // topic, whose offsets restart, does not collide.
-func ID(s Source) string {
-	name := make([]byte, 0, len(s.Topic)+48)
+func ID(s Source) string { return string(appendID(nil, s)) }
+
+// appendID appends the event id of s, computed as uuid.NewSHA1 does (RFC 4122 version 5)
+// without allocating.
+func appendID(dst []byte, s Source) []byte {
+	var stack [320]byte
+	name := append(stack[:0], namespace[:]...)
 	name = append(name, s.Topic...)
 	name = append(name, 0)
 	name = strconv.AppendInt(name, int64(s.Partition), 10)
@@ -93,53 +102,116 @@ func ID(s Source) string {
 	name = strconv.AppendInt(name, s.Offset, 10)
 	name = append(name, 0)
 	name = strconv.AppendInt(name, s.Timestamp.UnixMilli(), 10)
-	return uuid.NewSHA1(namespace, name).String()
+	sum := sha1.Sum(name)
+	var u uuid.UUID
+	copy(u[:], sum[:16])
+	u[6] = (u[6] & 0x0f) | 0x50 // version 5
+	u[8] = (u[8] & 0x3f) | 0x80 // RFC 4122 variant
+	var text [36]byte
+	hex.Encode(text[0:8], u[0:4])
+	text[8] = '-'
+	hex.Encode(text[9:13], u[4:6])
+	text[13] = '-'
+	hex.Encode(text[14:18], u[6:8])
+	text[18] = '-'
+	hex.Encode(text[19:23], u[8:10])
+	text[23] = '-'
+	hex.Encode(text[24:], u[10:])
+	return append(dst, text[:]...)
 }
 
 // timeFormat is RFC 3339 in UTC with milliseconds, the precision of Kafka timestamps.
 const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 
+// Constant header values, shared by every event (never modified).
+var (
+	specVersionBytes = []byte(SpecVersion)
+	sourceNameBytes  = []byte(SourceName)
+	contentTypeBytes = []byte(ContentType)
+	acceptedBytes    = []byte(TypeAccepted)
+	rejectedBytes    = []byte(TypeRejected)
+)
+
+// Builder builds events; it keeps the last decision time formatted, since the events of a
+// batch share it. A Builder is not safe for concurrent use; its zero value is ready.
+type Builder struct {
+	at     time.Time
+	atText []byte
+}
+
+// Build returns the event of a final decision; see Builder.Build.
+func Build(in *Input, d *order.Decision, now time.Time, cut bool) Event {
+	var b Builder
+	return b.Build(in, d, now, cut)
+}
+
 // Build returns the event of a final decision. now is the decision time (eventTime). When
 // cut is set, request is cut to its first RequestCutBytes as a string, requestTruncated is
 // written and errors keep their first MaxErrorsWhenCut entries: the publisher asks for it
-// when the whole event is larger than the output topic accepts.
-func Build(in *Input, d *order.Decision, now time.Time, cut bool) Event {
-	id := ID(in.Source)
-	correlation := order.CorrelationID(in.Headers)
-	if correlation == "" {
-		correlation = id
+// when the whole event is larger than the output topic accepts. The value and the header
+// values share one allocation.
+func (bd *Builder) Build(in *Input, d *order.Decision, now time.Time, cut bool) Event {
+	if !now.Equal(bd.at) || bd.atText == nil {
+		bd.at, bd.atText = now, now.UTC().AppendFormat(nil, timeFormat)
 	}
-	ev := Event{ID: id, Accepted: d.Outcome == order.Accepted, Truncated: cut}
+	ev := Event{Accepted: d.Outcome == order.Accepted, Truncated: cut}
+	buf := make([]byte, 0, 96+2*len(correlationHeader(in.Headers))+len(in.Value)+768)
+	buf = appendID(buf, in.Source)
+	id := buf[:36:36]
+	ev.ID = string(id)
+	correlation := correlationHeader(in.Headers)
+	if len(correlation) == 0 {
+		correlation = id
+	} else {
+		start := len(buf)
+		buf = append(buf, correlation...)
+		correlation = buf[start:len(buf):len(buf)]
+	}
 	ev.Key = in.Key
 	if len(ev.Key) == 0 {
-		ev.Key = []byte(correlation)
+		ev.Key = correlation
 	}
-	eventTime := now.UTC().Format(timeFormat)
-	typ := TypeRejected
+	typ := rejectedBytes
 	if ev.Accepted {
-		typ = TypeAccepted
+		typ = acceptedBytes
 	}
-	ev.Value = appendValue(make([]byte, 0, len(in.Value)+1024), in, d, id, typ, eventTime, correlation, cut)
+	valueStart := len(buf)
+	buf = appendValue(buf, in, d, id, typ, bd.atText, correlation, cut)
+	ev.Value = buf[valueStart:]
 	ev.Headers = []Header{
-		{HeaderSpecVersion, []byte(SpecVersion)},
-		{HeaderID, []byte(id)},
-		{HeaderSource, []byte(SourceName)},
-		{HeaderType, []byte(typ)},
-		{HeaderTime, []byte(eventTime)},
-		{HeaderContentType, []byte(ContentType)},
-		{HeaderCorrelationID, []byte(correlation)},
+		{HeaderSpecVersion, specVersionBytes},
+		{HeaderID, id},
+		{HeaderSource, sourceNameBytes},
+		{HeaderType, typ},
+		{HeaderTime, bd.atText},
+		{HeaderContentType, contentTypeBytes},
+		{HeaderCorrelationID, correlation},
 	}
 	return ev
 }
 
-func appendValue(b []byte, in *Input, d *order.Decision, id, typ, eventTime, correlation string, cut bool) []byte {
-	b = append(b, `{"eventId":`...)
-	b = appendString(b, id)
-	b = append(b, `,"eventType":`...)
-	b = appendString(b, typ)
-	b = append(b, `,"eventTime":`...)
-	b = appendString(b, eventTime)
-	b = append(b, `,"correlationId":`...)
+// correlationHeader returns the X-Correlation-ID of a record (see order.CorrelationID),
+// without copying it when it is valid UTF-8.
+func correlationHeader(hs []order.Header) []byte {
+	for i := range hs {
+		if len(hs[i].Value) > 0 && len(hs[i].Key) == len(HeaderCorrelationID) && strings.EqualFold(hs[i].Key, HeaderCorrelationID) {
+			if utf8.Valid(hs[i].Value) {
+				return hs[i].Value
+			}
+			return []byte(order.CorrelationID(hs[i : i+1]))
+		}
+	}
+	return nil
+}
+
+func appendValue(b []byte, in *Input, d *order.Decision, id, typ, eventTime, correlation []byte, cut bool) []byte {
+	b = append(b, `{"eventId":"`...)
+	b = append(b, id...)
+	b = append(b, `","eventType":"`...)
+	b = append(b, typ...)
+	b = append(b, `","eventTime":"`...)
+	b = append(b, eventTime...)
+	b = append(b, `","correlationId":`...)
 	b = appendString(b, correlation)
 	b = append(b, `,"requestType":`...)
 	if t := d.Type.String(); t != "" {
@@ -153,9 +225,9 @@ func appendValue(b []byte, in *Input, d *order.Decision, id, typ, eventTime, cor
 	b = strconv.AppendInt(b, int64(in.Source.Partition), 10)
 	b = append(b, `,"offset":`...)
 	b = strconv.AppendInt(b, in.Source.Offset, 10)
-	b = append(b, `,"timestamp":`...)
-	b = appendString(b, in.Source.Timestamp.UTC().Format(timeFormat))
-	b = append(b, '}')
+	b = append(b, `,"timestamp":"`...)
+	b = in.Source.Timestamp.UTC().AppendFormat(b, timeFormat)
+	b = append(b, `"}`...)
 	if sp := d.ServicePoint; sp != nil {
 		b = append(b, `,"servicePoint":{"id":`...)
 		b = appendString(b, sp.ID)

@@ -2,9 +2,12 @@ package event
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/ordergate/ordergate/order"
 )
@@ -266,5 +269,14 @@ func BenchmarkBuild(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Build(in, &d, decisionTime, false)
+	}
+}
+
+func TestIDIsRFC4122Version5(t *testing.T) {
+	for _, s := range []Source{src, {Topic: "orders.requests", Partition: 0, Offset: 0, Timestamp: time.UnixMilli(0)}, {Topic: strings.Repeat("t", 249), Partition: 7, Offset: 1 << 40, Timestamp: recordTime}} {
+		name := []byte(s.Topic + "\x00" + strconv.Itoa(s.Partition) + "\x00" + strconv.FormatInt(s.Offset, 10) + "\x00" + strconv.FormatInt(s.Timestamp.UnixMilli(), 10))
+		if want := uuid.NewSHA1(namespace, name).String(); ID(s) != want {
+			t.Errorf("ID(%v) = %s, uuid.NewSHA1 gives %s", s, ID(s), want)
+		}
 	}
 }

@@ -8,23 +8,38 @@ const (
 	reasonAccountPhone = "not a phone number (an optional '+' then 7 to 15 digits)"
 )
 
+// apath is the path of a member of the account body: contact[i], or
+// contact[i].contactMedium[j] when j >= 0, then suffix. It is written out only for a
+// violation, so that checking a valid request builds no string.
+type apath struct {
+	i, j   int
+	suffix string
+}
+
+func contactPath(i int) apath     { return apath{i: i, j: -1} }
+func mediumPath(i, j int) apath   { return apath{i: i, j: j} }
+func (a apath) at(s string) apath { a.suffix = s; return a }
+func (a apath) String() string {
+	s := "contact[" + strconv.Itoa(a.i) + "]"
+	if a.j >= 0 {
+		s += ".contactMedium[" + strconv.Itoa(a.j) + "]"
+	}
+	return s + a.suffix
+}
+
 // accountStr checks a string member of the account request: a string, not blank (the
 // account document sets no length limit).
-func (v *violations) accountStr(path string, f field) bool {
+func (v *violations) accountStr(p apath, f field) bool {
 	switch {
 	case f.k != kString:
-		v.invalid(path, reasonNotString)
+		v.invalid(p.String(), reasonNotString)
 	case blank(f.s):
-		v.invalid(path, reasonEmpty)
+		v.invalid(p.String(), reasonEmpty)
 	default:
 		return true
 	}
 	return false
 }
-
-func contactPath(i int) string { return "contact[" + strconv.Itoa(i) + "]" }
-
-func mediumPath(i, j int) string { return contactPath(i) + ".contactMedium[" + strconv.Itoa(j) + "]" }
 
 // mediumKind is the medium type a valid mediumType names ("" when it names none).
 func mediumKind(f field) string {
@@ -50,13 +65,13 @@ func accountMissing(b *body) []Violation {
 			continue
 		}
 		if !c.contactName.given() {
-			v.missing(contactPath(i) + ".contactName")
+			v.missing(contactPath(i).at(".contactName").String())
 		}
 		if !c.partyRoleType.given() {
-			v.missing(contactPath(i) + ".partyRoleType")
+			v.missing(contactPath(i).at(".partyRoleType").String())
 		}
 		if !c.contactMedium.given() {
-			v.missing(contactPath(i) + ".contactMedium")
+			v.missing(contactPath(i).at(".contactMedium").String())
 		}
 		for j := range c.media {
 			m := &c.media[j]
@@ -64,22 +79,22 @@ func accountMissing(b *body) []Violation {
 				continue
 			}
 			if !m.mediumType.given() {
-				v.missing(mediumPath(i, j) + ".mediumType")
+				v.missing(mediumPath(i, j).at(".mediumType").String())
 			}
 			if m.characteristic.given() && m.characteristic.k != kObject {
 				continue // row 15
 			}
 			if !m.contactType.given() {
-				v.missing(mediumPath(i, j) + ".characteristic.contactType")
+				v.missing(mediumPath(i, j).at(".characteristic.contactType").String())
 			}
 			switch mediumKind(m.mediumType) {
 			case "Telephone", "Mobile":
 				if !m.phoneNumber.given() {
-					v.missing(mediumPath(i, j) + ".characteristic.phoneNumber")
+					v.missing(mediumPath(i, j).at(".characteristic.phoneNumber").String())
 				}
 			case "Email":
 				if !m.emailAddress.given() {
-					v.missing(mediumPath(i, j) + ".characteristic.emailAddress")
+					v.missing(mediumPath(i, j).at(".characteristic.emailAddress").String())
 				}
 			}
 		}
@@ -102,43 +117,44 @@ func accountInvalid(b *body) []Violation {
 	}
 	for i := range b.contacts {
 		c := &b.contacts[i]
+		cp := contactPath(i)
 		if c.k != kObject {
-			v.invalid(contactPath(i), reasonNotObject)
+			v.invalid(cp.String(), reasonNotObject)
 			continue
 		}
-		v.accountStr(contactPath(i)+".contactName", c.contactName)
-		v.accountStr(contactPath(i)+".partyRoleType", c.partyRoleType)
+		v.accountStr(cp.at(".contactName"), c.contactName)
+		v.accountStr(cp.at(".partyRoleType"), c.partyRoleType)
 		switch {
 		case c.contactMedium.k != kArray:
-			v.invalid(contactPath(i)+".contactMedium", reasonNotArray)
+			v.invalid(cp.at(".contactMedium").String(), reasonNotArray)
 			continue
 		case len(c.media) == 0:
-			v.invalid(contactPath(i)+".contactMedium", reasonEmpty)
+			v.invalid(cp.at(".contactMedium").String(), reasonEmpty)
 			continue
 		}
 		for j := range c.media {
 			m := &c.media[j]
-			path := mediumPath(i, j)
+			mp := mediumPath(i, j)
 			if m.k != kObject {
-				v.invalid(path, reasonNotObject)
+				v.invalid(mp.String(), reasonNotObject)
 				continue
 			}
-			if v.accountStr(path+".mediumType", m.mediumType) && mediumKind(m.mediumType) == "" {
-				v.invalid(path+".mediumType", reasonMediumType)
+			if v.accountStr(mp.at(".mediumType"), m.mediumType) && mediumKind(m.mediumType) == "" {
+				v.invalid(mp.at(".mediumType").String(), reasonMediumType)
 			}
 			if m.characteristic.k != kObject {
-				v.invalid(path+".characteristic", reasonNotObject)
+				v.invalid(mp.at(".characteristic").String(), reasonNotObject)
 				continue
 			}
-			v.accountStr(path+".characteristic.contactType", m.contactType)
+			v.accountStr(mp.at(".characteristic.contactType"), m.contactType)
 			switch mediumKind(m.mediumType) {
 			case "Telephone", "Mobile":
-				if v.accountStr(path+".characteristic.phoneNumber", m.phoneNumber) && !isAccountPhone(m.phoneNumber.s) {
-					v.invalid(path+".characteristic.phoneNumber", reasonAccountPhone)
+				if v.accountStr(mp.at(".characteristic.phoneNumber"), m.phoneNumber) && !isAccountPhone(m.phoneNumber.s) {
+					v.invalid(mp.at(".characteristic.phoneNumber").String(), reasonAccountPhone)
 				}
 			case "Email":
-				if v.accountStr(path+".characteristic.emailAddress", m.emailAddress) && !isEmail(m.emailAddress.s) {
-					v.invalid(path+".characteristic.emailAddress", reasonEmail)
+				if v.accountStr(mp.at(".characteristic.emailAddress"), m.emailAddress) && !isEmail(m.emailAddress.s) {
+					v.invalid(mp.at(".characteristic.emailAddress").String(), reasonEmail)
 				}
 			}
 		}

@@ -153,8 +153,13 @@ func bvpnEnvelope(b *body) []Violation {
 	if b.properties.given() && b.properties.k != kObject {
 		v.invalid("properties", reasonNotObject)
 	}
-	for _, name := range b.topUnknown {
-		v.invalid(name, reasonUnknown)
+	for i := 0; i <= len(b.topUnknown); i++ {
+		if b.contactUnknownAt == i+1 {
+			v.invalid("contact", reasonUnknown)
+		}
+		if i < len(b.topUnknown) {
+			v.invalid(b.topUnknown[i], reasonUnknown)
+		}
 	}
 	return v.vs
 }

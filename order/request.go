@@ -1,5 +1,7 @@
 package order
 
+import "sync"
+
 // RequestType is one of the request types the contract supports.
 type RequestType uint8
 
@@ -53,10 +55,24 @@ type body struct {
 	properties        field // kind only; the members are in props
 	props             properties
 	// topUnknown lists, in document order, the top-level names a BVPN request does not
-	// know ("contact" included).
-	topUnknown []string
-	contact    field // kind only; the elements are in contacts
-	contacts   []accountContact
+	// know, except "contact", whose place among them is contactUnknownAt (1 + the number
+	// of names before it; 0 when absent).
+	topUnknown       []string
+	contactUnknownAt int
+	contact          field // kind only; the elements are in contacts
+	contacts         []accountContact
+}
+
+// bodyPool recycles bodies, with the backing arrays of their lists.
+var bodyPool = sync.Pool{New: func() any { return new(body) }}
+
+// reset empties a body for reuse, keeping its lists' backing arrays.
+func (b *body) reset() {
+	contacts := b.contacts[:0]
+	topUnknown := b.topUnknown[:0]
+	unknown := b.props.unknown[:0]
+	*b = body{contacts: contacts, topUnknown: topUnknown}
+	b.props.unknown = unknown
 }
 
 type properties struct {
@@ -113,7 +129,7 @@ type medium struct {
 	emailAddress   field
 }
 
-// parseBody reads the whole value. It returns a *SyntaxError (row 3) when the value is not
+// parseBody reads the whole value (tests; Decide uses a pooled body). It returns a *SyntaxError (row 3) when the value is not
 // a JSON object, has a duplicated name at any depth, or is not valid JSON.
 func parseBody(s string) (*body, *SyntaxError) {
 	b := &body{}
@@ -157,9 +173,9 @@ func parseBodyInto(s string, b *body) *SyntaxError {
 		case "properties":
 			b.properties = p.object(1, func(name string, d int) { p.parseProperty(&b.props, name, d) })
 		case "contact":
-			b.topUnknown = append(b.topUnknown, name)
+			b.contactUnknownAt = len(b.topUnknown) + 1
 			b.contact = p.array(1, func(d int) {
-				b.contacts = append(b.contacts, p.parseAccountContact(d))
+				p.parseAccountContact(b.nextContact(), d)
 			})
 		default:
 			b.topUnknown = append(b.topUnknown, name)
@@ -296,8 +312,34 @@ func (p *scanner) parseOption(pr *properties, name string, d int) {
 	}
 }
 
-func (p *scanner) parseAccountContact(d int) accountContact {
-	var c accountContact
+// nextContact returns the next element of b.contacts, reusing its media's backing array
+// from an earlier body (bodies are pooled).
+func (b *body) nextContact() *accountContact {
+	n := len(b.contacts)
+	if n < cap(b.contacts) {
+		b.contacts = b.contacts[:n+1]
+	} else {
+		b.contacts = append(b.contacts, accountContact{})
+	}
+	c := &b.contacts[n]
+	*c = accountContact{media: c.media[:0]}
+	return c
+}
+
+// nextMedium is nextContact for the media of a contact.
+func (c *accountContact) nextMedium() *medium {
+	n := len(c.media)
+	if n < cap(c.media) {
+		c.media = c.media[:n+1]
+	} else {
+		c.media = append(c.media, medium{})
+	}
+	m := &c.media[n]
+	*m = medium{}
+	return m
+}
+
+func (p *scanner) parseAccountContact(c *accountContact, d int) {
 	c.k = p.object(d, func(name string, d int) {
 		switch name {
 		case "contactName":
@@ -305,16 +347,14 @@ func (p *scanner) parseAccountContact(d int) accountContact {
 		case "partyRoleType":
 			c.partyRoleType = p.scalar(d)
 		case "contactMedium":
-			c.contactMedium = p.array(d, func(d int) { c.media = append(c.media, p.parseMedium(d)) })
+			c.contactMedium = p.array(d, func(d int) { p.parseMedium(c.nextMedium(), d) })
 		default:
 			p.skipValue(d)
 		}
 	}).k
-	return c
 }
 
-func (p *scanner) parseMedium(d int) medium {
-	var m medium
+func (p *scanner) parseMedium(m *medium, d int) {
 	m.k = p.object(d, func(name string, d int) {
 		switch name {
 		case "mediumType":
@@ -336,5 +376,4 @@ func (p *scanner) parseMedium(d int) medium {
 			p.skipValue(d)
 		}
 	}).k
-	return m
 }

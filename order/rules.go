@@ -55,8 +55,9 @@ func (r *Rules) decide(d *Decision, rec *Record, hs *headerSet) {
 			Offset: invalidUTF8At(rec.Value), Reason: "The body is not valid UTF-8"}).Error()}})
 		return
 	}
-	var parsed body
-	b := &parsed
+	b := bodyPool.Get().(*body)
+	b.reset()
+	defer bodyPool.Put(b)
 	if serr := parseBodyInto(string(rec.Value), b); serr != nil {
 		d.reject([]Violation{{Row: RowInvalidBody, Arg: serr.Error()}})
 		return

@@ -100,6 +100,8 @@ type Batch struct {
 	kinds   []Kind
 	acked   []bool
 	pending int
+	builder event.Builder
+	headers []kafka.Header // backing array of the messages' headers
 }
 
 // Pending returns how many records of the batch are not acknowledged yet.
@@ -135,12 +137,12 @@ func (p *Publisher) prepare(b *Batch, i int, kind Kind, reason string) {
 	r := &b.results[i]
 	limit := p.Limit()
 	for kind <= KindTruncated {
-		ev := event.Build(r.Input, &r.Decision, r.Decided, kind == KindTruncated)
+		ev := b.builder.Build(r.Input, &r.Decision, r.Decided, kind == KindTruncated)
 		topic := p.topics.Rejected
 		if ev.Accepted {
 			topic = p.topics.Accepted
 		}
-		msg := kafka.Message{Topic: topic, Key: ev.Key, Value: ev.Value, Headers: kafkaHeaders(ev.Headers)}
+		msg := kafka.Message{Topic: topic, Key: ev.Key, Value: ev.Value, Headers: b.kafkaHeaders(ev.Headers)}
 		if size(&msg) <= limit {
 			b.msgs[i], b.kinds[i] = msg, kind
 			return
@@ -149,16 +151,21 @@ func (p *Publisher) prepare(b *Batch, i int, kind Kind, reason string) {
 		kind++
 	}
 	dl := event.BuildDeadLetter(r.Input, event.ID(r.Input.Source), reason)
-	b.msgs[i] = kafka.Message{Topic: p.topics.DLQ, Key: dl.Key, Value: dl.Value, Headers: kafkaHeaders(dl.Headers)}
+	b.msgs[i] = kafka.Message{Topic: p.topics.DLQ, Key: dl.Key, Value: dl.Value, Headers: b.kafkaHeaders(dl.Headers)}
 	b.kinds[i] = KindDLQ
 }
 
-func kafkaHeaders(hs []event.Header) []kafka.Header {
-	out := make([]kafka.Header, len(hs))
-	for i, h := range hs {
-		out[i] = kafka.Header{Key: h.Key, Value: h.Value}
+// kafkaHeaders converts headers into the batch's backing array (one allocation for the
+// headers of the whole batch).
+func (b *Batch) kafkaHeaders(hs []event.Header) []kafka.Header {
+	if cap(b.headers)-len(b.headers) < len(hs) {
+		b.headers = make([]kafka.Header, 0, max(len(hs)*(len(b.results)+1), 64))
 	}
-	return out
+	start := len(b.headers)
+	for _, h := range hs {
+		b.headers = append(b.headers, kafka.Header{Key: h.Key, Value: h.Value})
+	}
+	return b.headers[start:len(b.headers):len(b.headers)]
 }
 
 // size is the bytes a message counts against max.message.bytes, with a margin.
