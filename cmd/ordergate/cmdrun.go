@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"syscall"
 
 	"github.com/ordergate/ordergate/config"
 	"github.com/ordergate/ordergate/consumer"
@@ -59,6 +61,8 @@ func runWorker(e *env, opts worker.Options) int {
 		fmt.Fprintln(e.stderr, "ordergate:", err)
 		return exitUsage
 	}
+	stopReload := reloadOnSIGHUP(e, w)
+	defer stopReload()
 	if err := w.Run(ctx); err != nil {
 		if errors.Is(err, consumer.ErrUnfinished) {
 			return exitFailure
@@ -121,4 +125,28 @@ func startProfiles(cpu, mem string) (func(), error) {
 			}
 		}
 	}, nil
+}
+
+// reloadOnSIGHUP reads the clients and inventory files again on each SIGHUP.
+func reloadOnSIGHUP(e *env, w *worker.Worker) func() {
+	if e.signals == nil {
+		return func() {}
+	}
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-ch:
+				_ = w.Reload()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
+	}
 }
