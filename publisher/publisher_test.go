@@ -1,0 +1,207 @@
+package publisher
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/ordergate/ordergate/event"
+	"github.com/ordergate/ordergate/order"
+	"github.com/ordergate/ordergate/processor"
+)
+
+// fakeWriter answers each WriteMessages call with the next scripted answer: per message, nil
+// (acknowledged) or an error.
+type fakeWriter struct {
+	calls   [][]kafka.Message
+	answers []func(msgs []kafka.Message) error
+}
+
+func (f *fakeWriter) WriteMessages(_ context.Context, msgs ...kafka.Message) error {
+	f.calls = append(f.calls, append([]kafka.Message(nil), msgs...))
+	if len(f.answers) == 0 {
+		return nil
+	}
+	a := f.answers[0]
+	f.answers = f.answers[1:]
+	return a(msgs)
+}
+
+// failIf answers a WriteErrors with err for the messages pred selects.
+func failIf(pred func(m kafka.Message) bool, err error) func([]kafka.Message) error {
+	return func(msgs []kafka.Message) error {
+		werrs := make(kafka.WriteErrors, len(msgs))
+		any := false
+		for i, m := range msgs {
+			if pred(m) {
+				werrs[i], any = err, true
+			}
+		}
+		if !any {
+			return nil
+		}
+		return werrs
+	}
+}
+
+type recorder struct {
+	published []Kind
+	failed    map[string]int
+}
+
+func (r *recorder) Published(_ *processor.Result, k Kind, _ time.Time) { r.published = append(r.published, k) }
+func (r *recorder) Failed(cause string, n int) {
+	if r.failed == nil {
+		r.failed = map[string]int{}
+	}
+	r.failed[cause] += n
+}
+
+var at = time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+
+// results decides values (account requests, no resolution needed) into results.
+func results(t *testing.T, values ...string) []processor.Result {
+	t.Helper()
+	out := make([]processor.Result, len(values))
+	for i, v := range values {
+		in := &event.Input{Source: event.Source{Topic: "in", Partition: 0, Offset: int64(i), Timestamp: at}, Key: []byte("k"), Value: []byte(v),
+			Headers: []order.Header{{Key: "type", Value: []byte("PATCH-billingAccountById")}, {Key: "businessId", Value: []byte("PA")},
+				{Key: "id", Value: []byte("A1")}, {Key: "client_id", Value: []byte("abcde")}, {Key: "client_secret", Value: []byte("s3cret")}}}
+		d := (&order.Rules{}).Decide(&order.Record{Value: in.Value, Headers: in.Headers, Timestamp: at})
+		out[i] = processor.Result{Input: in, Decision: d, Decided: at}
+	}
+	return out
+}
+
+const valid = `{"contact":[{"contactName":"J","partyRoleType":"OWNER","contactMedium":[{"mediumType":"Email","characteristic":{"contactType":"e","emailAddress":"j@x.fr"}}]}]}`
+
+var topics = Topics{Accepted: "acc", Rejected: "rej", DLQ: "dlq"}
+
+func TestSendRetriesOnlyWhatFailedInOrder(t *testing.T) {
+	w := &fakeWriter{answers: []func([]kafka.Message) error{
+		failIf(func(m kafka.Message) bool { return m.Topic == "rej" }, kafka.NotEnoughReplicas),
+	}}
+	rec := &recorder{}
+	p := New(w, topics, DefaultTopicLimit, rec, nil)
+	b := p.Prepare(results(t, valid, `{"contact":[]}`, valid, `{"contact":7}`))
+	err := p.Send(context.Background(), b)
+	var perr *Error
+	if !errors.As(err, &perr) || perr.Cause() != "kafka_produce" || b.Pending() != 2 {
+		t.Fatalf("first send: %v, %d pending", err, b.Pending())
+	}
+	if err := p.Send(context.Background(), b); err != nil || b.Pending() != 0 {
+		t.Fatalf("second send: %v, %d pending", err, b.Pending())
+	}
+	second := w.calls[1]
+	if len(second) != 2 || !strings.Contains(string(second[0].Value), `"offset":1`) || !strings.Contains(string(second[1].Value), `"offset":3`) {
+		t.Fatalf("the retry must resend only the failed records, in input order")
+	}
+	if len(rec.published) != 4 || rec.failed["kafka_produce"] != 2 {
+		t.Fatalf("observer: %v %v", rec.published, rec.failed)
+	}
+}
+
+func TestTooLargeEventIsCut(t *testing.T) {
+	big := strings.Replace(valid, `"J"`, `"`+strings.Repeat("J", 20000)+`"`, 1)
+	p := New(&fakeWriter{}, topics, 8000, nil, nil)
+	b := p.Prepare(results(t, valid, big))
+	if b.kinds[0] != KindEvent || b.kinds[1] != KindTruncated {
+		t.Fatalf("kinds %v", b.kinds)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(b.msgs[1].Value, &ev); err != nil || ev["requestTruncated"] != true {
+		t.Fatalf("cut event: %v %v", err, ev["requestTruncated"])
+	}
+	if size(&b.msgs[1]) > 8000 {
+		t.Fatalf("cut event of %d bytes over the limit", size(&b.msgs[1]))
+	}
+}
+
+func TestEventTooLargeEvenCutGoesToDLQ(t *testing.T) {
+	p := New(&fakeWriter{}, topics, 1000, nil, nil)
+	b := p.Prepare(results(t, valid))
+	m := b.msgs[0]
+	if b.kinds[0] != KindDLQ || m.Topic != "dlq" || string(m.Value) != valid || string(m.Key) != "k" {
+		t.Fatalf("kind %v topic %s value %q", b.kinds[0], m.Topic, m.Value)
+	}
+	hs := map[string]string{}
+	for _, h := range m.Headers {
+		hs[h.Key] = string(h.Value)
+	}
+	if _, ok := hs["client_secret"]; ok {
+		t.Fatal("client_secret kept on a dead-letter record")
+	}
+	if hs["dlq_source"] != "in/0/0" || hs["ce_id"] == "" || !strings.Contains(hs["dlq_reason"], "larger than the output topic accepts") {
+		t.Fatalf("dead-letter headers %v", hs)
+	}
+}
+
+func TestBrokerRefusals(t *testing.T) {
+	t.Run("too large: the record is cut, then sent to the DLQ", func(t *testing.T) {
+		w := &fakeWriter{answers: []func([]kafka.Message) error{
+			failIf(func(m kafka.Message) bool { return true }, kafka.MessageSizeTooLarge),
+			failIf(func(m kafka.Message) bool { return m.Topic != "dlq" }, kafka.MessageSizeTooLarge),
+		}}
+		rec := &recorder{}
+		p := New(w, topics, DefaultTopicLimit, rec, nil)
+		b := p.Prepare(results(t, valid))
+		for i := 0; i < 3 && b.Pending() > 0; i++ {
+			_ = p.Send(context.Background(), b)
+		}
+		if b.Pending() != 0 || len(rec.published) != 1 || rec.published[0] != KindDLQ {
+			t.Fatalf("pending %d, published %v, calls %d", b.Pending(), rec.published, len(w.calls))
+		}
+		if w.calls[1][0].Topic != "acc" || !strings.Contains(string(w.calls[1][0].Value), `"requestTruncated":true`) {
+			t.Fatalf("second attempt was not the cut event")
+		}
+	})
+	t.Run("invalid record: straight to the DLQ", func(t *testing.T) {
+		w := &fakeWriter{answers: []func([]kafka.Message) error{failIf(func(kafka.Message) bool { return true }, kafka.InvalidRecord)}}
+		p := New(w, topics, DefaultTopicLimit, nil, nil)
+		b := p.Prepare(results(t, valid))
+		_ = p.Send(context.Background(), b)
+		if err := p.Send(context.Background(), b); err != nil || w.calls[1][0].Topic != "dlq" {
+			t.Fatalf("%v, %v", err, w.calls)
+		}
+	})
+	t.Run("a dead-letter record refused stays pending with its own cause", func(t *testing.T) {
+		w := &fakeWriter{answers: []func([]kafka.Message) error{
+			failIf(func(kafka.Message) bool { return true }, kafka.InvalidRecord),
+			failIf(func(kafka.Message) bool { return true }, kafka.InvalidRecord),
+		}}
+		p := New(w, topics, DefaultTopicLimit, nil, nil)
+		b := p.Prepare(results(t, valid))
+		_ = p.Send(context.Background(), b)
+		err := p.Send(context.Background(), b)
+		var perr *Error
+		if !errors.As(err, &perr) || perr.Cause() != "kafka_refused" || b.Pending() != 1 {
+			t.Fatalf("%v, pending %d", err, b.Pending())
+		}
+	})
+	t.Run("an error for the whole call leaves everything pending", func(t *testing.T) {
+		w := &fakeWriter{answers: []func([]kafka.Message) error{func([]kafka.Message) error { return context.DeadlineExceeded }}}
+		p := New(w, topics, DefaultTopicLimit, nil, nil)
+		b := p.Prepare(results(t, valid, valid))
+		if err := p.Send(context.Background(), b); err == nil || b.Pending() != 2 {
+			t.Fatalf("%v, pending %d", err, b.Pending())
+		}
+	})
+}
+
+func TestForwarder(t *testing.T) {
+	w := &fakeWriter{}
+	p := NewForwarder(w, "out", DefaultTopicLimit, nil)
+	b := p.Prepare(results(t, "not even json"))
+	if err := p.Send(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	m := w.calls[0][0]
+	if m.Topic != "out" || string(m.Value) != "not even json" || len(m.Headers) != 5 {
+		t.Fatalf("forwarded %+v", m)
+	}
+}
