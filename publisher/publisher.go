@@ -68,7 +68,14 @@ type Publisher struct {
 	refresh func(ctx context.Context) (int, error)
 	// forward writes the inputs unchanged instead of events (see NewForwarder).
 	forward bool
+	// dlq writes the dead-letter records when set (else w): the dead-letter topic takes
+	// inputs unchanged, so its batches may be larger than the events' limit allows.
+	dlq Writer
 }
+
+// SetDeadLetterWriter sends dead-letter records through their own writer, whose batch limit
+// is the dead-letter topic's.
+func (p *Publisher) SetDeadLetterWriter(w Writer) { p.dlq = w }
 
 // SetLimitSource gives the publisher a way to read the output topics' limit again when the
 // broker refuses a record as too large (see TopicLimit).
@@ -204,29 +211,45 @@ func (p *Publisher) Send(ctx context.Context, b *Batch) error {
 	if b.pending == 0 {
 		return nil
 	}
-	idx := make([]int, 0, b.pending)
-	msgs := make([]kafka.Message, 0, b.pending)
+	var idx, dlqIdx []int
 	for i, done := range b.acked {
-		if !done {
+		switch {
+		case done:
+		case p.dlq != nil && b.kinds[i] == KindDLQ:
+			dlqIdx = append(dlqIdx, i)
+		default:
 			idx = append(idx, i)
-			msgs = append(msgs, b.msgs[i])
 		}
 	}
-	err := p.w.WriteMessages(ctx, msgs...)
+	// One WriteMessages per writer; per-message answers are merged in input order.
+	werrs := make([]error, 0, len(idx)+len(dlqIdx))
+	var callErr error
+	write := func(w Writer, ids []int) {
+		if len(ids) == 0 {
+			return
+		}
+		msgs := make([]kafka.Message, len(ids))
+		for j, i := range ids {
+			msgs[j] = b.msgs[i]
+		}
+		err := w.WriteMessages(ctx, msgs...)
+		var we kafka.WriteErrors
+		switch {
+		case err == nil:
+			werrs = append(werrs, make([]error, len(ids))...)
+		case errors.As(err, &we) && len(we) == len(ids):
+			werrs = append(werrs, we...)
+		default:
+			callErr = err
+			for range ids {
+				werrs = append(werrs, err)
+			}
+		}
+	}
+	write(p.w, idx)
+	write(p.dlq, dlqIdx)
+	idx = append(idx, dlqIdx...)
 	now := p.now()
-	var werrs kafka.WriteErrors
-	switch {
-	case err == nil:
-		for _, i := range idx {
-			p.ack(b, i, now)
-		}
-		return nil
-	case !errors.As(err, &werrs) || len(werrs) != len(idx):
-		if p.obs != nil {
-			p.obs.Failed("kafka_produce", len(idx))
-		}
-		return &Error{cause: "kafka_produce", pending: b.pending, err: err}
-	}
 	failed, cause := 0, "kafka_produce"
 	var first error
 	var tooLarge []int
@@ -239,6 +262,9 @@ func (p *Publisher) Send(ctx context.Context, b *Batch) error {
 		failed++
 		if first == nil {
 			first = werr
+		}
+		if errors.Is(werr, callErr) && callErr != nil {
+			continue // the call failed as a whole: retried as it is
 		}
 		switch {
 		case b.kinds[i] == KindDLQ && (errors.Is(werr, kafka.MessageSizeTooLarge) || errors.Is(werr, kafka.InvalidRecord)):

@@ -54,7 +54,9 @@ type recorder struct {
 	failed    map[string]int
 }
 
-func (r *recorder) Published(_ *processor.Result, k Kind, _ time.Time) { r.published = append(r.published, k) }
+func (r *recorder) Published(_ *processor.Result, k Kind, _ time.Time) {
+	r.published = append(r.published, k)
+}
 func (r *recorder) Failed(cause string, n int) {
 	if r.failed == nil {
 		r.failed = map[string]int{}

@@ -55,21 +55,22 @@ type Options struct {
 
 // Worker is one running ordergate.
 type Worker struct {
-	cfg      config.Config
-	log      *slog.Logger
-	reg      *prometheus.Registry
-	metrics  *metrics.Metrics
-	health   *health.Health
-	redis    redis.UniversalClient
-	inv      servicepoint.Inventory
-	writer   *kafka.Writer
-	client   *kafka.Client
-	dialer   *kafka.Dialer
-	proc     *processor.Processor
-	pub      *publisher.Publisher
-	cons     *consumer.Consumer
-	listener net.Listener
-	now      func() time.Time
+	cfg       config.Config
+	log       *slog.Logger
+	reg       *prometheus.Registry
+	metrics   *metrics.Metrics
+	health    *health.Health
+	redis     redis.UniversalClient
+	inv       servicepoint.Inventory
+	writer    *kafka.Writer
+	dlqWriter *kafka.Writer
+	client    *kafka.Client
+	dialer    *kafka.Dialer
+	proc      *processor.Processor
+	pub       *publisher.Publisher
+	cons      *consumer.Consumer
+	listener  net.Listener
+	now       func() time.Time
 }
 
 // New builds a worker and checks that Kafka and Redis answer and that the topics exist.
@@ -124,13 +125,11 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Worker, error) 
 	if err := w.checkKafka(sctx, tlsConfig, mechanism); err != nil {
 		return nil, err
 	}
-	limit, err := publisher.TopicLimit(sctx, w.client, cfg.TopicAccepted, cfg.TopicRejected, cfg.TopicDLQ)
-	if err != nil {
-		w.log.Warn("cannot read max.message.bytes of the output topics; assuming Kafka's default", "err", err, "limit", publisher.DefaultTopicLimit)
-		limit = publisher.DefaultTopicLimit
-	}
+	limit := w.topicLimit(sctx, cfg.TopicAccepted, cfg.TopicRejected)
+	dlqLimit := w.topicLimit(sctx, cfg.TopicDLQ)
 
 	if opts.Ceiling {
+		limit = w.topicLimit(sctx, cfg.TopicAccepted)
 		w.writer = publisher.NewWriter(cfg.KafkaBrokers, transport, limit-publisher.BatchMargin)
 		w.pub = publisher.NewForwarder(w.writer, cfg.TopicAccepted, limit-publisher.BatchMargin, publishObserver{w.metrics, w.log})
 		w.cons = consumer.New(w.consumerConfig(), passThrough{}, w.pub)
@@ -154,10 +153,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Worker, error) 
 	})
 	w.proc = processor.New(rules, resolver, w.now)
 	w.writer = publisher.NewWriter(cfg.KafkaBrokers, transport, limit-publisher.BatchMargin)
+	w.dlqWriter = publisher.NewWriter(cfg.KafkaBrokers, transport, dlqLimit-publisher.BatchMargin)
 	w.pub = publisher.New(w.writer, publisher.Topics{Accepted: cfg.TopicAccepted, Rejected: cfg.TopicRejected, DLQ: cfg.TopicDLQ},
 		limit-publisher.BatchMargin, publishObserver{w.metrics, w.log}, w.now)
+	w.pub.SetDeadLetterWriter(w.dlqWriter)
 	w.pub.SetLimitSource(func(ctx context.Context) (int, error) {
-		n, err := publisher.TopicLimit(ctx, w.client, cfg.TopicAccepted, cfg.TopicRejected, cfg.TopicDLQ)
+		n, err := publisher.TopicLimit(ctx, w.client, cfg.TopicAccepted, cfg.TopicRejected)
 		return n - publisher.BatchMargin, err
 	})
 	w.cons = consumer.New(w.consumerConfig(), w.proc, w.pub)
@@ -287,9 +288,11 @@ func (w *Worker) Close() {
 }
 
 func (w *Worker) closeClients() {
-	if w.writer != nil {
-		if err := w.writer.Close(); err != nil {
-			w.log.Warn("closing the writer", "err", err)
+	for _, wr := range []*kafka.Writer{w.writer, w.dlqWriter} {
+		if wr != nil {
+			if err := wr.Close(); err != nil {
+				w.log.Warn("closing a writer", "err", err)
+			}
 		}
 	}
 	if w.redis != nil {
@@ -325,6 +328,18 @@ func (w *Worker) checkKafka(ctx context.Context, tlsConfig *tls.Config, mechanis
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// topicLimit reads the smallest max.message.bytes of topics, or assumes Kafka's default
+// when it cannot be read (a warning says so).
+func (w *Worker) topicLimit(ctx context.Context, topics ...string) int {
+	limit, err := publisher.TopicLimit(ctx, w.client, topics...)
+	if err != nil {
+		w.log.Warn("cannot read max.message.bytes of output topics; assuming Kafka's default",
+			"topics", topics, "err", err, "limit", publisher.DefaultTopicLimit)
+		return publisher.DefaultTopicLimit
+	}
+	return limit
 }
 
 func isAuthError(err error) bool {
