@@ -17,7 +17,6 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/ordergate/ordergate/event"
-	"github.com/ordergate/ordergate/order"
 	"github.com/ordergate/ordergate/processor"
 	"github.com/ordergate/ordergate/publisher"
 	"github.com/ordergate/ordergate/retry"
@@ -30,7 +29,7 @@ type Processor interface {
 
 // Publisher publishes the decisions of a batch (see publisher.Publisher).
 type Publisher interface {
-	Prepare(results []processor.Result) *publisher.Batch
+	PrepareInto(reuse *publisher.Batch, results []processor.Result) *publisher.Batch
 	Send(ctx context.Context, b *publisher.Batch) error
 }
 
@@ -250,18 +249,6 @@ func mergeCancel(parent, other context.Context) (context.Context, context.Cancel
 	ctx, cancel := context.WithCancel(parent)
 	stop := context.AfterFunc(other, cancel)
 	return ctx, func() { stop(); cancel() }
-}
-
-// headersOf converts kafka-go headers for the rules.
-func headersOf(hs []kafka.Header) []order.Header {
-	if len(hs) == 0 {
-		return nil
-	}
-	out := make([]order.Header, len(hs))
-	for i, h := range hs {
-		out[i] = order.Header{Key: h.Key, Value: h.Value}
-	}
-	return out
 }
 
 type nopObserver struct{}

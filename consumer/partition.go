@@ -11,7 +11,9 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/ordergate/ordergate/event"
+	"github.com/ordergate/ordergate/order"
 	"github.com/ordergate/ordergate/processor"
+	"github.com/ordergate/ordergate/publisher"
 	"github.com/ordergate/ordergate/retry"
 )
 
@@ -25,6 +27,12 @@ type partition struct {
 	committed atomic.Int64
 	// position is the offset after the last record fetched.
 	position atomic.Int64
+
+	// Memory reused from one batch to the next (a batch is done when handle returns).
+	inputs  []event.Input
+	results []processor.Result
+	headers []order.Header
+	batch   *publisher.Batch
 }
 
 // commitError is a failed offset commit.
@@ -150,22 +158,30 @@ func (p *partition) fetchBatch(ctx context.Context, reader *kafka.Reader, msgs [
 // handle decides and publishes one batch, retrying each step until it succeeds or ctx
 // ends. It reports whether every event of the batch was acknowledged.
 func (p *partition) handle(ctx context.Context, msgs []kafka.Message) bool {
-	inputs := make([]event.Input, len(msgs))
+	n := len(msgs)
+	if cap(p.inputs) < n {
+		p.inputs, p.results = make([]event.Input, n), make([]processor.Result, n)
+	}
+	inputs, results := p.inputs[:n], p.results[:n]
+	p.headers = p.headers[:0]
 	for i := range msgs {
 		m := &msgs[i]
+		start := len(p.headers)
+		for _, h := range m.Headers {
+			p.headers = append(p.headers, order.Header{Key: h.Key, Value: h.Value})
+		}
 		inputs[i] = event.Input{
 			Source:  event.Source{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Timestamp: m.Time},
 			Key:     m.Key,
 			Value:   m.Value,
-			Headers: headersOf(m.Headers),
+			Headers: p.headers[start:len(p.headers):len(p.headers)],
 		}
 	}
-	results := make([]processor.Result, len(msgs))
 	if p.step(ctx, func(ctx context.Context) error { return p.c.proc.Process(ctx, inputs, results) }) != nil {
 		return false
 	}
-	batch := p.c.pub.Prepare(results)
-	return p.step(ctx, func(ctx context.Context) error { return p.c.pub.Send(ctx, batch) }) == nil
+	p.batch = p.c.pub.PrepareInto(p.batch, results)
+	return p.step(ctx, func(ctx context.Context) error { return p.c.pub.Send(ctx, p.batch) }) == nil
 }
 
 // step runs one batch step with the consumer's retry policy: every failure is counted by

@@ -132,16 +132,47 @@ var (
 	rejectedBytes    = []byte(TypeRejected)
 )
 
-// Builder builds events; it keeps the last decision time formatted, since the events of a
-// batch share it. A Builder is not safe for concurrent use; its zero value is ready.
+// Builder builds events. It writes them into an arena it reuses after Reset, and keeps the
+// last decision time formatted, since the events of a batch share it. A Builder is not safe
+// for concurrent use; its zero value is ready.
 type Builder struct {
 	at     time.Time
 	atText []byte
+	arena  []byte
+	// exact makes the arena hold one event at a time (for a single Build).
+	exact bool
+}
+
+// arenaChunk is the smallest block the arena allocates.
+const arenaChunk = 256 << 10
+
+// Reset lets the builder reuse its arena: every event built since the last Reset must be
+// out of use (published and acknowledged).
+func (bd *Builder) Reset() { bd.arena = bd.arena[:0] }
+
+// alloc returns an empty slice with at least n bytes of capacity from the arena.
+func (bd *Builder) alloc(n int) []byte {
+	if cap(bd.arena)-len(bd.arena) < n {
+		size := max(arenaChunk, 2*n)
+		if bd.exact {
+			size = n
+		}
+		bd.arena = make([]byte, 0, size)
+	}
+	return bd.arena[len(bd.arena):len(bd.arena)]
+}
+
+// commit marks the bytes of b, obtained from alloc, as used, unless appending to b outgrew
+// the arena (then b has an array of its own).
+func (bd *Builder) commit(b []byte) {
+	if cap(b) == cap(bd.arena)-len(bd.arena) {
+		bd.arena = bd.arena[:len(bd.arena)+len(b)]
+	}
 }
 
 // Build returns the event of a final decision; see Builder.Build.
 func Build(in *Input, d *order.Decision, now time.Time, cut bool) Event {
-	var b Builder
+	b := Builder{exact: true}
 	return b.Build(in, d, now, cut)
 }
 
@@ -155,7 +186,7 @@ func (bd *Builder) Build(in *Input, d *order.Decision, now time.Time, cut bool) 
 		bd.at, bd.atText = now, now.UTC().AppendFormat(nil, timeFormat)
 	}
 	ev := Event{Accepted: d.Outcome == order.Accepted, Truncated: cut}
-	buf := make([]byte, 0, 96+2*len(correlationHeader(in.Headers))+len(in.Value)+768)
+	buf := bd.alloc(96 + 2*len(correlationHeader(in.Headers)) + len(in.Value) + 768 + 512*len(d.Errors))
 	buf = appendID(buf, in.Source)
 	id := buf[:36:36]
 	ev.ID = string(id)
@@ -177,7 +208,8 @@ func (bd *Builder) Build(in *Input, d *order.Decision, now time.Time, cut bool) 
 	}
 	valueStart := len(buf)
 	buf = appendValue(buf, in, d, id, typ, bd.atText, correlation, cut)
-	ev.Value = buf[valueStart:]
+	bd.commit(buf)
+	ev.Value = buf[valueStart:len(buf):len(buf)]
 	ev.Headers = []Header{
 		{HeaderSpecVersion, specVersionBytes},
 		{HeaderID, id},

@@ -266,9 +266,11 @@ func BenchmarkBuild(b *testing.B) {
 	in := &Input{Source: src, Key: []byte("CUST-1"), Value: []byte(disconnect), Headers: headers("X-Correlation-ID=corr-1")}
 	d := (&order.Rules{}).Decide(&order.Record{Value: in.Value, Headers: in.Headers, Timestamp: recordTime})
 	d.Resolve([]order.ServicePoint{{ID: "SP-1", Market: "FR", State: "OPERATIONAL"}})
+	var bd Builder
 	b.ReportAllocs()
 	for b.Loop() {
-		Build(in, &d, decisionTime, false)
+		bd.Reset()
+		bd.Build(in, &d, decisionTime, false)
 	}
 }
 
@@ -278,5 +280,28 @@ func TestIDIsRFC4122Version5(t *testing.T) {
 		if want := uuid.NewSHA1(namespace, name).String(); ID(s) != want {
 			t.Errorf("ID(%v) = %s, uuid.NewSHA1 gives %s", s, ID(s), want)
 		}
+	}
+}
+
+// TestBuilderArenaKeepsEvents builds many events with one Builder (the arena grows over
+// several blocks) and checks that each is intact afterwards.
+func TestBuilderArenaKeepsEvents(t *testing.T) {
+	var bd Builder
+	var evs []Event
+	var want [][]byte
+	for i := range 2000 {
+		s := src
+		s.Offset = int64(i)
+		in := &Input{Source: s, Value: []byte(disconnect), Headers: headers("X-Correlation-ID=c" + strconv.Itoa(i))}
+		d := decide(t, in, order.ServicePoint{ID: "SP-1", Market: "FR"})
+		ev := bd.Build(in, &d, decisionTime, i%7 == 0)
+		evs = append(evs, ev)
+		want = append(want, append([]byte(nil), ev.Value...))
+	}
+	for i, ev := range evs {
+		if string(ev.Value) != string(want[i]) || header(ev, "X-Correlation-ID") != "c"+strconv.Itoa(i) || header(ev, "ce_id") != ev.ID {
+			t.Fatalf("event %d changed after later builds", i)
+		}
+		decode(t, ev)
 	}
 }

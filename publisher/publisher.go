@@ -117,13 +117,24 @@ func (b *Batch) Pending() int { return b.pending }
 // Prepare builds the records of a batch of results: each input's event, cut when it is
 // larger than the limit, or its dead-letter record when even the cut event is too large.
 func (p *Publisher) Prepare(results []processor.Result) *Batch {
-	b := &Batch{
-		results: results,
-		msgs:    make([]kafka.Message, len(results)),
-		kinds:   make([]Kind, len(results)),
-		acked:   make([]bool, len(results)),
-		pending: len(results),
+	return p.PrepareInto(nil, results)
+}
+
+// PrepareInto is Prepare reusing the memory of a batch whose records are all acknowledged
+// (nil: a new batch). The consumer keeps one batch per partition.
+func (p *Publisher) PrepareInto(b *Batch, results []processor.Result) *Batch {
+	if b == nil {
+		b = &Batch{}
 	}
+	n := len(results)
+	b.results = results
+	b.msgs = resize(b.msgs, n)
+	b.kinds = resize(b.kinds, n)
+	b.acked = resize(b.acked, n)
+	clear(b.acked)
+	b.pending = n
+	b.headers = b.headers[:0]
+	b.builder.Reset()
 	for i := range results {
 		if p.forward {
 			in := results[i].Input
@@ -160,6 +171,14 @@ func (p *Publisher) prepare(b *Batch, i int, kind Kind, reason string) {
 	dl := event.BuildDeadLetter(r.Input, event.ID(r.Input.Source), reason)
 	b.msgs[i] = kafka.Message{Topic: p.topics.DLQ, Key: dl.Key, Value: dl.Value, Headers: b.kafkaHeaders(dl.Headers)}
 	b.kinds[i] = KindDLQ
+}
+
+// resize returns s with length n, reusing its array when it is large enough.
+func resize[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
 }
 
 // kafkaHeaders converts headers into the batch's backing array (one allocation for the
