@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -122,6 +123,52 @@ func FuzzScanner(f *testing.F) {
 		}
 		if s, ok := m["type"].(string); ok && (b.typ.k != kString || b.typ.s != s) {
 			t.Fatalf("type read as %q, encoding/json reads %q", b.typ.s, s)
+		}
+	})
+}
+
+// FuzzHeaders drives the header rows (4 to 11) with a valid account body and arbitrary
+// header bytes: names and values of any bytes, repeated, in any case.
+func FuzzHeaders(f *testing.F) {
+	f.Add([]byte("type\x00PATCH-billingAccountById\x00businessId\x00PA\x00id\x001\x00client_id\x00abcde\x00client_secret\x00fghij"))
+	f.Add([]byte("TYPE\x00PATCH-billingAccountById\x00type\x00R_BVPN_FR_1\x00BUSINESSID\x00pa\x00lob\x00\xff"))
+	f.Add([]byte("x-correlation-id\x00\xc3\x28\x00X-Correlation-ID\x00b\x00client_id\x00\x00client_secret"))
+	clients := testClients(f)
+	body := []byte(accountBody)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		parts := bytes.Split(raw, []byte{0})
+		var hs []Header
+		for i := 0; i+1 < len(parts); i += 2 {
+			hs = append(hs, Header{Key: string(parts[i]), Value: parts[i+1]})
+		}
+		for _, rules := range []Rules{{}, {Clients: clients}} {
+			r := &Record{Value: body, Headers: hs, Timestamp: testNow}
+			d1, d2 := rules.Decide(r), rules.Decide(r)
+			if !reflect.DeepEqual(d1, d2) {
+				t.Fatalf("two decisions for the same headers")
+			}
+			checkDecision(t, d1)
+			if d1.Outcome == Rejected && d1.Error().Row > RowAccessDenied && d1.Error().Row != RowUnsupportedType && d1.Type == TypeAccountContact {
+				t.Fatalf("a valid account body rejected by row %d: %v", d1.Error().Row, got(d1))
+			}
+			// No description may quote the client secret (unless another header that
+			// descriptions may quote, type or businessId, holds the same text).
+			secret, other := "", ""
+			for _, h := range hs {
+				switch strings.ToLower(h.Key) {
+				case "client_secret":
+					secret = string(h.Value)
+				case "type", "businessid":
+					other += "\x00" + string(h.Value)
+				}
+			}
+			if len(secret) >= 3 && !strings.Contains(other, secret) {
+				for _, v := range d1.Errors {
+					if strings.Contains(v.Description(d1.Type), secret) {
+						t.Fatalf("a description quotes the client secret: %q", v.Description(d1.Type))
+					}
+				}
+			}
 		}
 	})
 }
