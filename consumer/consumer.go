@@ -69,7 +69,7 @@ type Config struct {
 	// FetchMaxBytes bounds one fetch response per partition (default 1 MiB).
 	FetchMaxBytes int
 	// QueueCapacity is how many fetched records a partition keeps ahead of processing
-	// (default 1000).
+	// (default 256): with the batch in hand, it bounds a partition's memory.
 	QueueCapacity int
 	// SessionTimeout is the group session timeout (default 10s): a member that stops
 	// heartbeating is replaced after it.
@@ -100,7 +100,7 @@ func (c *Config) defaults() {
 		c.FetchMaxBytes = 1 << 20
 	}
 	if c.QueueCapacity <= 0 {
-		c.QueueCapacity = 1000
+		c.QueueCapacity = 256
 	}
 	if c.SessionTimeout <= 0 {
 		c.SessionTimeout = 10 * time.Second
