@@ -31,7 +31,7 @@ func cmdBench(args []string, e *env) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return parseStatus(err)
 	}
 	if *invalid < 0 || *invalid > 1 || *records <= 0 || *partitions <= 0 {
 		fmt.Fprintln(e.stderr, "ordergate bench: --records and --partitions must be positive, --invalid-ratio between 0 and 1")
@@ -104,7 +104,7 @@ func cmdBenchCeiling(args []string, e *env) int {
 	fs := flag.NewFlagSet("bench-ceiling", flag.ContinueOnError)
 	cpuProfile := fs.String("cpuprofile", "", "CPU profile file")
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return parseStatus(err)
 	}
 	stop, err := startProfiles(*cpuProfile, "")
 	if err != nil {

@@ -25,7 +25,7 @@ func cmdCheck(args []string, e *env) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return parseStatus(err)
 	}
 	cfg, _, err := config.Load()
 	if err != nil {

@@ -14,7 +14,7 @@ func cmdConfig(args []string, e *env) int {
 		fmt.Fprintln(e.stderr, "Usage: ordergate config\n\nPrints the effective configuration read from the ORDERGATE_* variables (secrets masked), then the reference of every variable.")
 	}
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return parseStatus(err)
 	}
 	cfg, warnings, err := config.Load()
 	for _, w := range warnings {

@@ -45,7 +45,7 @@ func cmdDev(args []string, e *env) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return parseStatus(err)
 	}
 	d := &devRun{e: e, color: isTerminal(e.stdout)}
 	ctx, stop := signalContext(e)

@@ -59,7 +59,7 @@ func cmdProduce(args []string, e *env) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return parseStatus(err)
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()

@@ -50,7 +50,7 @@ func cmdValidate(args []string, e *env) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return parseStatus(err)
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
@@ -69,7 +69,10 @@ func cmdValidate(args []string, e *env) int {
 	if *clientsFile != "" {
 		c, err := worker.LoadClients(*clientsFile)
 		if err != nil {
-			fmt.Fprintln(e.stderr, "ordergate validate: --clients:", strings.TrimPrefix(err.Error(), "ORDERGATE_CLIENTS_FILE"))
+			// LoadClients names the variable ("ORDERGATE_CLIENTS_FILE: ..." or
+			// "ORDERGATE_CLIENTS_FILE=path: ..."); here the flag is named instead.
+			msg := strings.TrimLeft(strings.TrimPrefix(err.Error(), "ORDERGATE_CLIENTS_FILE"), ":= ")
+			fmt.Fprintln(e.stderr, "ordergate validate: --clients:", msg)
 			return exitUsage
 		}
 		rules.Clients = c
@@ -112,12 +115,16 @@ func cmdValidate(args []string, e *env) int {
 			d.Resolve(matches)
 		}
 		ev := event.Build(in, &d, e.now(), false)
+		// The event embeds the request verbatim, line breaks included: compact it so that
+		// each event is one line (the published value keeps the request as sent).
 		out := ev.Value
+		var buf bytes.Buffer
+		format := func() error { return json.Compact(&buf, out) }
 		if *pretty {
-			var buf bytes.Buffer
-			if err := json.Indent(&buf, out, "", "  "); err == nil {
-				out = buf.Bytes()
-			}
+			format = func() error { return json.Indent(&buf, out, "", "  ") }
+		}
+		if err := format(); err == nil {
+			out = buf.Bytes()
 		}
 		e.stdout.Write(out)
 		io.WriteString(e.stdout, "\n")
