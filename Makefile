@@ -3,7 +3,7 @@ GO          ?= go
 FUZZTIME    ?= 10s
 PKGS        := ./...
 
-.PHONY: test check vet fmt unit fuzz fuzz-long bench tools
+.PHONY: test check vet fmt unit fuzz bench tools poison perf
 
 ## test: everything CI checks: formatting, vet, the unit and integration tests with the race
 ## detector, and a short run of every fuzz target. Starts Redis when none answers.
@@ -27,8 +27,18 @@ unit: tools
 ## fuzz: every fuzz target for FUZZTIME each (CI: 10s; use `make fuzz FUZZTIME=10m` for more).
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecide$$' -fuzztime $(FUZZTIME) ./order
+	$(GO) test -run '^$$' -fuzz '^FuzzHeaders$$' -fuzztime $(FUZZTIME) ./order
 	$(GO) test -run '^$$' -fuzz '^FuzzScanner$$' -fuzztime $(FUZZTIME) ./order
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDate$$' -fuzztime $(FUZZTIME) ./workday
 
 ## bench: the Go benchmarks of the hot paths, with allocations.
 bench: tools
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	$(GO) test -run '^$$' -bench . -benchmem ./order ./event ./bench ./servicepoint
+
+## perf: the whole worker against the Kafka client's ceiling (see docs/performance.md).
+perf: tools
+	$(GO) run ./cmd/ordergate bench --records 200000
+
+## poison: 10,000 records of random bytes up to 1 MiB, all rejected; reports peak RSS.
+poison: tools
+	$(GO) test -tags long -count=1 -run TestPoisonFlood -v -timeout 20m ./faults
