@@ -6,36 +6,13 @@ import (
 	"github.com/ordergate/ordergate/order"
 )
 
-// Inventory is the source of truth of service points: Find returns the service points whose
-// criterion equals the value (an empty list when there is none). An error is transient
-// (*TransientError), never "none".
+// Inventory is the source of truth of service points. Find returns the service points whose
+// criterion equals the value exactly, an empty list when there is none. An error is a
+// failure (a *TransientError for the implementations of this package), never "none".
+//
+// Find is called at most once per key at a time by a Resolver, with a context that is not
+// cancelled when one of the callers waiting for the answer gives up: an implementation must
+// bound its own calls (HTTPInventory has a per-call timeout; FileInventory never blocks).
 type Inventory interface {
 	Find(ctx context.Context, l order.Lookup) ([]order.ServicePoint, error)
-}
-
-// Results of inventory calls, as reported to the Observer.
-const (
-	ResultOK          = "ok"
-	ResultNotFound    = "not_found"
-	ResultTimeout     = "timeout"
-	ResultUnavailable = "unavailable"
-	ResultStatus      = "status"
-	ResultBody        = "body"
-)
-
-// resultOf maps a transient failure to the result label of its call.
-func resultOf(err error) string {
-	if te, ok := err.(*TransientError); ok {
-		switch te.cause {
-		case CauseInventoryTimeout:
-			return ResultTimeout
-		case CauseInventoryUnavailable:
-			return ResultUnavailable
-		case CauseInventoryStatus:
-			return ResultStatus
-		case CauseInventoryBody:
-			return ResultBody
-		}
-	}
-	return ResultUnavailable
 }

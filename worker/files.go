@@ -2,7 +2,6 @@ package worker
 
 import (
 	"fmt"
-	"net/http"
 	"os"
 
 	"github.com/ordergate/ordergate/config"
@@ -35,6 +34,7 @@ func newInventory(cfg config.Config) (servicepoint.Inventory, error) {
 	if cfg.InventoryURL == "" {
 		return nil, fmt.Errorf("ORDERGATE_INVENTORY_URL or ORDERGATE_INVENTORY_FILE must be set")
 	}
-	return servicepoint.NewHTTPInventory(cfg.InventoryURL, string(cfg.InventoryToken), cfg.InventoryTimeout,
-		&http.Client{Transport: http.DefaultTransport}), nil
+	// nil: the inventory's own client, which keeps enough idle connections for
+	// ORDERGATE_INVENTORY_CONCURRENCY calls at once.
+	return servicepoint.NewHTTPInventory(cfg.InventoryURL, string(cfg.InventoryToken), cfg.InventoryTimeout, nil), nil
 }

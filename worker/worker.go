@@ -116,6 +116,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Worker, error) 
 	if err != nil {
 		return nil, err
 	}
+	mechanism = watchSASL(mechanism) // tells refused credentials from a broker that is down
 	w.dialer = &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: tlsConfig, SASLMechanism: mechanism}
 	transport := &kafka.Transport{TLS: tlsConfig, SASL: mechanism, DialTimeout: 10 * time.Second, IdleTimeout: 30 * time.Second}
 	w.client = &kafka.Client{Addr: kafka.TCP(cfg.KafkaBrokers...), Transport: transport, Timeout: 10 * time.Second}
@@ -145,11 +146,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Worker, error) 
 		}
 	}
 	resolver := servicepoint.NewResolver(w.redis, w.inv, servicepoint.Options{
-		KeyPrefix:   cfg.RedisKeyPrefix,
-		TTL:         cfg.CacheTTL,
-		NegativeTTL: cfg.CacheNegativeTTL,
-		Concurrency: cfg.InventoryConcurrency,
-		Observer:    resolverObserver{w.metrics},
+		KeyPrefix:    cfg.RedisKeyPrefix,
+		TTL:          cfg.CacheTTL,
+		NegativeTTL:  cfg.CacheNegativeTTL,
+		Concurrency:  cfg.InventoryConcurrency,
+		RedisTimeout: cfg.RedisTimeout,
+		Observer:     resolverObserver{w.metrics},
 	})
 	w.proc = processor.New(rules, resolver, w.now)
 	w.writer = publisher.NewWriter(cfg.KafkaBrokers, transport, limit-publisher.BatchMargin)
@@ -315,10 +317,10 @@ func (w *Worker) checkKafka(ctx context.Context, tlsConfig *tls.Config, mechanis
 			}
 			return nil
 		}
-		if isAuthError(err) {
+		if isAuthError(err) || saslRefused(mechanism, err) {
 			return fmt.Errorf("kafka at %v: authentication failed (check ORDERGATE_KAFKA_SASL_MECHANISM, ORDERGATE_KAFKA_SASL_USERNAME and ORDERGATE_KAFKA_SASL_PASSWORD): %v", cfg.KafkaBrokers, err)
 		}
-		last = err
+		last = keepCause(ctx, last, err)
 		if attempt == 1 {
 			w.log.Warn("kafka does not answer yet, waiting", "brokers", cfg.KafkaBrokers, "err", err)
 		}
@@ -369,7 +371,7 @@ func (w *Worker) openRedis(ctx context.Context, given redis.UniversalClient) err
 		if isRedisAuthError(err) {
 			return fmt.Errorf("redis: authentication failed (check the user and password in ORDERGATE_REDIS_URL): %v", err)
 		}
-		last = err
+		last = keepCause(ctx, last, err)
 		if attempt == 1 {
 			w.log.Warn("redis does not answer yet, waiting", "err", err)
 		}
