@@ -98,10 +98,12 @@ func verify(t *testing.T, c *testkit.Cluster, n int) *check.Report {
 	return r
 }
 
-// waitAll waits for n events and returns how long it took.
+// waitAll waits until every input has its event (the group committed them all) and
+// returns how long it took since the fault ended.
 func waitAll(t *testing.T, c *testkit.Cluster, n int, since time.Time) time.Duration {
 	t.Helper()
 	c.WaitEvents(t, n, 3*time.Minute)
+	c.WaitCommitted(t, "ordergate-test", 3*time.Minute)
 	return time.Since(since)
 }
 

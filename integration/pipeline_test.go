@@ -252,7 +252,7 @@ func TestCrashThenNewWorker(t *testing.T) {
 	}
 	first.Wait(t, 10*time.Second)
 	second := testkit.StartProcess(t, testkit.Env(t, cfg), "run")
-	c.WaitEvents(t, n, 2*time.Minute)
+	c.WaitCommitted(t, cfg.KafkaGroupID, 2*time.Minute)
 	r := c.Check(t, check.Options{SameDecision: true})
 	if r.Inputs != n || r.Accepted+r.Rejected != r.Events {
 		t.Fatalf("report %+v", r)
@@ -300,7 +300,7 @@ func TestSIGTERMCommitsWhatItDecided(t *testing.T) {
 		t.Fatalf("the worker finished everything before the signal (%d): the test did not stop it mid-stream", published)
 	}
 	testkit.StartProcess(t, testkit.Env(t, cfg), "run")
-	c.WaitEvents(t, n, 2*time.Minute)
+	c.WaitCommitted(t, cfg.KafkaGroupID, 2*time.Minute)
 	r := c.Check(t, check.Options{SameDecision: true})
 	if r.Repeats != 0 {
 		t.Fatalf("%d repeated events after a graceful stop, want 0", r.Repeats)

@@ -328,3 +328,27 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// WaitCommitted waits until the group has committed every record of the input topic: then
+// every input has its event acknowledged. Counting events is not enough when a crash repeats
+// some of them.
+func (c *Cluster) WaitCommitted(t testing.TB, group string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	inputs := c.Count(t, Topics.Requests)
+	for {
+		committed := 0
+		for _, off := range c.Committed(t, group) {
+			if off > 0 {
+				committed += int(off)
+			}
+		}
+		if committed >= inputs {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("group %s committed %d of %d records after %v", group, committed, inputs, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
