@@ -93,7 +93,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Worker, error) 
 	}
 	w.metrics = metrics.New(w.reg)
 	w.health = health.New(cfg.StuckAfter, nil)
-	w.health.OnChange(func(ready bool) { w.metrics.Ready.Set(boolFloat(ready)) })
+	w.health.OnChange(func(ready bool) {
+		w.metrics.Ready.Set(boolFloat(ready))
+		w.metrics.StuckPartitions.Set(float64(len(w.health.Stuck())))
+	})
 	RouteLibraryLogs(w.log)
 
 	rules := &order.Rules{MaxBodyBytes: cfg.MaxMessageBytes}
