@@ -20,6 +20,7 @@ vet:
 
 tools:
 	@scripts/ensure-redis.sh
+	@scripts/ensure-promtool.sh >/dev/null
 
 unit: tools
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)

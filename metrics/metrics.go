@@ -15,27 +15,27 @@ import (
 
 // Metrics are the collectors of one worker.
 type Metrics struct {
-	RecordsConsumed   prometheus.Counter
-	Outcomes          *prometheus.CounterVec // request_type, outcome, code
-	DecisionSeconds   prometheus.Histogram
-	EndToEndSeconds   prometheus.Histogram
-	CacheHits         prometheus.Counter
-	CacheMisses       prometheus.Counter
-	CacheErrors       prometheus.Counter
-	RedisRoundTrips   prometheus.Counter
-	InventoryCalls    *prometheus.CounterVec // result
-	InventorySeconds  prometheus.Histogram
-	Retries           *prometheus.CounterVec // cause
-	PublishFailures   *prometheus.CounterVec // cause
-	DLQRecords        prometheus.Counter
-	TruncatedEvents   prometheus.Counter
-	ConsumerLag       *prometheus.GaugeVec // partition
-	CommittedOffset   *prometheus.GaugeVec // partition
-	BatchSize         prometheus.Histogram
-	InFlight          prometheus.Gauge
-	OffsetResets      prometheus.Counter
-	Ready             prometheus.Gauge
-	StuckPartitions   prometheus.Gauge
+	RecordsConsumed    prometheus.Counter
+	Outcomes           *prometheus.CounterVec // request_type, outcome, code
+	DecisionSeconds    prometheus.Histogram
+	EndToEndSeconds    prometheus.Histogram
+	CacheHits          prometheus.Counter
+	CacheMisses        prometheus.Counter
+	CacheErrors        prometheus.Counter
+	RedisRoundTrips    prometheus.Counter
+	InventoryCalls     *prometheus.CounterVec // result
+	InventorySeconds   prometheus.Histogram
+	Retries            *prometheus.CounterVec // cause
+	PublishFailures    *prometheus.CounterVec // cause
+	DLQRecords         prometheus.Counter
+	TruncatedEvents    prometheus.Counter
+	ConsumerLag        *prometheus.GaugeVec // partition
+	CommittedOffset    *prometheus.GaugeVec // partition
+	BatchSize          prometheus.Histogram
+	InFlight           prometheus.Gauge
+	OffsetResets       prometheus.Counter
+	Ready              prometheus.Gauge
+	StuckPartitions    prometheus.Gauge
 	AssignedPartitions prometheus.Gauge
 }
 

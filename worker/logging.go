@@ -48,7 +48,7 @@ func kafkaLogger(log *slog.Logger, level slog.Level) kafka.Logger {
 func kafkaErrorLogger(log *slog.Logger, onReset func()) kafka.Logger {
 	return kafka.LoggerFunc(func(msg string, args ...any) {
 		text := fmt.Sprintf(msg, args...)
-		if strings.Contains(text, "reading before the first offset") {
+		if strings.Contains(text, "is reading before the first offset") {
 			onReset()
 		}
 		log.Warn("kafka-go: " + text)
