@@ -23,7 +23,8 @@ func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 }
 
 // RouteLibraryLogs sends go-redis's internal log (reconnections, pool errors) to log at
-// warn level, instead of stderr in its own format.
+// warn level, instead of stderr in its own format. go-redis has one logger per process:
+// the command calls this once, at start.
 func RouteLibraryLogs(log *slog.Logger) {
 	redis.SetLogger(redisLogger{log})
 }

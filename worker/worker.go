@@ -77,8 +77,13 @@ type Worker struct {
 // New builds a worker and checks that Kafka and Redis answer and that the topics exist.
 // Authentication failures and missing topics fail at once; unreachable servers are waited
 // for up to the startup timeout. Every error is one line that says what to fix.
-func New(ctx context.Context, cfg config.Config, opts Options) (*Worker, error) {
+func New(ctx context.Context, cfg config.Config, opts Options) (_ *Worker, err error) {
 	w := &Worker{cfg: cfg, log: opts.Logger, reg: opts.Registry, now: opts.Now}
+	defer func() {
+		if err != nil {
+			w.Close() // a failed start leaves no client or goroutine behind
+		}
+	}()
 	if w.log == nil {
 		w.log = NewLogger(cfg, os.Stderr)
 	}
@@ -106,7 +111,6 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Worker, error) 
 		w.metrics.Ready.Set(boolFloat(ready))
 		w.metrics.StuckPartitions.Set(float64(len(w.health.Stuck())))
 	})
-	RouteLibraryLogs(w.log)
 
 	rules := &order.Rules{MaxBodyBytes: cfg.MaxMessageBytes}
 	if cfg.ClientsFile != "" {
@@ -153,7 +157,6 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Worker, error) 
 	}
 	if w.inv = opts.Inventory; w.inv == nil {
 		if w.inv, err = newInventory(cfg); err != nil {
-			w.Close()
 			return nil, err
 		}
 	}
@@ -178,7 +181,6 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Worker, error) 
 	w.cons = consumer.New(w.consumerConfig(), w.proc, w.pub)
 	w.health.AddCheck("redis", func(ctx context.Context) error { return w.redis.Ping(ctx).Err() })
 	if err := w.listen(); err != nil {
-		w.Close()
 		return nil, err
 	}
 	return w, nil

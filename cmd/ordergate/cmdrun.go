@@ -49,6 +49,7 @@ func runWorker(e *env, opts worker.Options) int {
 		return exitUsage
 	}
 	log := worker.NewLogger(cfg, e.stderr)
+	worker.RouteLibraryLogs(log)
 	for _, w := range warnings {
 		log.Warn(w)
 	}

@@ -141,6 +141,7 @@ func (d *devRun) start(ctx context.Context, httpAddr string, verbose bool) error
 		logOut = d.e.stderr
 	}
 	log := worker.NewLogger(cfg, logOut)
+	worker.RouteLibraryLogs(log)
 	opts, err := cfg.RedisOptions()
 	if err != nil {
 		return err
