@@ -42,8 +42,8 @@ type Options struct {
 	RedisAddr string
 	// ServicePoints is the size of the generated inventory (default 50000).
 	ServicePoints int
-	// Rate is the produce rate of the paced phase in records/s; 0 means half the warm rate;
-	// negative skips the phase.
+	// Rate is the produce rate of the paced phase in records/s; 0 runs three paced phases,
+	// at a tenth, a quarter and half of the warm rate; negative skips them.
 	Rate int
 	// PacedSeconds is the length of the paced phase (default 10).
 	PacedSeconds int
@@ -108,7 +108,7 @@ type Report struct {
 	Ceiling    Phase   `json:"ceiling"`
 	Cold       Phase   `json:"cold"`
 	Warm       Phase   `json:"warm"`
-	Paced      *Phase  `json:"paced,omitempty"`
+	Paced      []Phase `json:"paced,omitempty"`
 	RatioCold  float64 `json:"ratioCold"`
 	RatioWarm  float64 `json:"ratioWarm"`
 }
@@ -135,8 +135,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	invSrv := httptest.NewServer(inventoryHandler(inv))
 	defer invSrv.Close()
-	topics := []string{"bench.requests", "bench.ceiling", "bench.paced.requests"}
-	for _, phase := range []string{"cold", "warm", "paced"} {
+	topics := []string{"bench.requests", "bench.ceiling", "bench.paced0.requests", "bench.paced1.requests", "bench.paced2.requests"}
+	for _, phase := range []string{"cold", "warm", "paced0", "paced1", "paced2"} {
 		for _, kind := range []string{"accepted", "rejected", "dlq"} {
 			topics = append(topics, "bench."+phase+"."+kind)
 		}
@@ -179,19 +179,24 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		r.RatioCold = r.Cold.RecordsPerSecond / r.Ceiling.RecordsPerSecond
 		r.RatioWarm = r.Warm.RecordsPerSecond / r.Ceiling.RecordsPerSecond
 	}
-	if o.Rate >= 0 {
-		rate := o.Rate
-		if rate == 0 {
-			rate = int(r.Warm.RecordsPerSecond / 2)
+	var rates []int
+	switch {
+	case o.Rate > 0:
+		rates = []int{o.Rate}
+	case o.Rate == 0:
+		for _, f := range []float64{0.1, 0.25, 0.5} {
+			rates = append(rates, max(1, int(r.Warm.RecordsPerSecond*f)))
 		}
-		n := rate * o.PacedSeconds
+	}
+	for i, rate := range rates {
+		name := fmt.Sprintf("paced%d", i)
 		e := base
-		e.group, e.in, e.outs = "bench-paced", "bench.paced.requests", out("paced")
-		p, err := runPaced(ctx, o, client, e, brokers, rate, n)
+		e.group, e.in, e.outs = "bench-"+name, "bench."+name+".requests", out(name)
+		p, err := runPaced(ctx, o, client, e, brokers, rate, rate*o.PacedSeconds)
 		if err != nil {
 			return nil, err
 		}
-		r.Paced = &p
+		r.Paced = append(r.Paced, p)
 	}
 	return r, nil
 }
@@ -211,27 +216,39 @@ func inventoryHandler(inv *servicepoint.FileInventory) http.Handler {
 	})
 }
 
-// produce writes n generated records; with rate > 0 it paces them at rate records/s.
+// produce writes n generated records; with rate > 0 it paces them at rate records/s, every
+// 5 ms, from a pool generated beforehand so that generating records does not take the CPU
+// the worker runs on (the pool's bodies repeat; their keys, offsets and times do not).
 func produce(ctx context.Context, brokers []string, topic string, n int, gen *Generator, now func() time.Time, rate int) error {
 	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: kafka.Murmur2Balancer{},
 		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchSize: 5000, BatchBytes: 16 << 20}
 	defer w.Close()
 	chunk := 5000
 	interval := time.Duration(0)
+	pool := 0
 	if rate > 0 {
-		chunk = max(1, rate/100) // every 10 ms
+		chunk = max(1, rate/200)
 		interval = time.Duration(float64(time.Second) * float64(chunk) / float64(rate))
+		pool = min(n, 20000)
+	}
+	var pooled []kafka.Message
+	for i := range pool {
+		pooled = append(pooled, message(gen.Next(i, time.Time{})))
 	}
 	start := time.Now()
 	msgs := make([]kafka.Message, 0, chunk)
 	for i := 0; i < n; {
 		msgs = msgs[:0]
+		at := now()
 		for ; i < n && len(msgs) < chunk; i++ {
-			rec := gen.Next(i, now())
-			m := kafka.Message{Key: rec.Key, Value: rec.Value, Time: rec.Time}
-			for _, h := range rec.Headers {
-				m.Headers = append(m.Headers, kafka.Header{Key: h[0], Value: []byte(h[1])})
+			var m kafka.Message
+			if pool > 0 {
+				m = pooled[i%pool]
+				m.Key = fmt.Appendf(nil, "K-%07d", i%20000)
+			} else {
+				m = message(gen.Next(i, at))
 			}
+			m.Time = at
 			msgs = append(msgs, m)
 		}
 		if err := w.WriteMessages(ctx, msgs...); err != nil {
@@ -245,6 +262,14 @@ func produce(ctx context.Context, brokers []string, topic string, n int, gen *Ge
 		}
 	}
 	return nil
+}
+
+func message(rec Record) kafka.Message {
+	m := kafka.Message{Key: rec.Key, Value: rec.Value, Time: rec.Time}
+	for _, h := range rec.Headers {
+		m.Headers = append(m.Headers, kafka.Header{Key: h[0], Value: []byte(h[1])})
+	}
+	return m
 }
 
 // env is the configuration of one phase's process.
@@ -405,9 +430,6 @@ func runPhase(ctx context.Context, o Options, client *kafka.Client, name string,
 	bar.done()
 	m := p.scrape()
 	cpu, rss, err := p.stop()
-	if os.Getenv("BENCH_DEBUG") != "" {
-		fmt.Fprintln(o.Progress, p.stderr.String())
-	}
 	if err != nil && !strings.Contains(err.Error(), "exit status") {
 		return ph, err
 	}
@@ -429,13 +451,14 @@ func runPhase(ctx context.Context, o Options, client *kafka.Client, name string,
 
 // runPaced starts the worker, then produces at a fixed rate and measures latency.
 func runPaced(ctx context.Context, o Options, client *kafka.Client, e env, brokers []string, rate, n int) (Phase, error) {
-	ph := Phase{Name: "paced", Records: n, Rate: rate}
-	p, err := start(o, e, "paced", false)
+	name := strings.TrimPrefix(e.group, "bench-")
+	ph := Phase{Name: name, Records: n, Rate: rate}
+	p, err := start(o, e, name, false)
 	if err != nil {
 		return ph, err
 	}
 	time.Sleep(2 * time.Second) // join the group before producing
-	fmt.Fprintf(o.Progress, "paced: producing %d records/s for %ds\n", rate, o.PacedSeconds)
+	fmt.Fprintf(o.Progress, "%s: producing %d records/s for %ds\n", name, rate, o.PacedSeconds)
 	gen := NewGenerator(o.ServicePoints, o.InvalidRatio, 2)
 	if err := produce(ctx, brokers, e.in, n, gen, time.Now, rate); err != nil {
 		_, _, _ = p.stop()
@@ -449,12 +472,19 @@ func runPaced(ctx context.Context, o Options, client *kafka.Client, e env, broke
 		}
 		if time.Now().After(deadline) {
 			_, _, _ = p.stop()
-			return ph, fmt.Errorf("paced: %d of %d events after 2 minutes", got, n)
+			return ph, fmt.Errorf("%s: %d of %d events after 2 minutes", name, got, n)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	m := p.scrape()
 	cpu, rss, _ := p.stop()
 	ph.PeakRSSMiB = rss
+	ph.Batches = m["ordergate_batch_size_count"]
+	if ph.Batches > 0 {
+		ph.RecordsPerBatch = m["ordergate_batch_size_sum"] / ph.Batches
+		ph.RedisTripsPerBatch = m["ordergate_redis_round_trips_total"] / ph.Batches
+	}
+	ph.InventoryCalls = m["ordergate_inventory_calls_total"]
 	ph.CPUSecondsPer100k = cpu.Seconds() * 100000 / float64(n)
 	st, err := readOutputs(ctx, e.brokers, client, e.outs, true)
 	if err != nil {

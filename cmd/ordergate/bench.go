@@ -19,7 +19,7 @@ func cmdBench(args []string, e *env) int {
 	partitions := fs.Int("partitions", 6, "partitions of the input topic")
 	invalid := fs.Float64("invalid-ratio", 0.1, "share of invalid requests, 0 to 1")
 	redis := fs.String("redis", "127.0.0.1:6379", "the Redis the worker uses (host:port)")
-	rate := fs.Int("rate", 0, "records/s of the paced phase (0: half the warm rate; -1: skip it)")
+	rate := fs.Int("rate", 0, "records/s of the paced phase (0: three phases at 10%, 25% and 50% of the warm rate; -1: none)")
 	paced := fs.Int("paced-seconds", 10, "length of the paced phase")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	profiles := fs.String("profile", "", "write a CPU profile of each phase's process into `dir` (ceiling.pprof, cold.pprof...)")
@@ -69,17 +69,16 @@ func printReport(w io.Writer, r *bench.Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\trecords/s\tvs ceiling\tp50 ms\tp99 ms\tmax ms\tCPU s/100k\tpeak RSS MiB\tbytes/record\trecords/batch\tRedis trips/batch\tinventory calls\t")
 	phases := []bench.Phase{r.Ceiling, r.Cold, r.Warm}
-	if r.Paced != nil {
-		phases = append(phases, *r.Paced)
-	}
+	phases = append(phases, r.Paced...)
 	for _, p := range phases {
 		ratio := "1.00"
 		switch p.Name {
+		case "ceiling":
 		case "cold":
 			ratio = fmt.Sprintf("%.2f", r.RatioCold)
 		case "warm":
 			ratio = fmt.Sprintf("%.2f", r.RatioWarm)
-		case "paced":
+		default:
 			ratio = fmt.Sprintf("at %d/s", p.Rate)
 		}
 		lat := func(v float64) string {

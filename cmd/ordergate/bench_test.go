@@ -30,7 +30,7 @@ func TestBenchSmoke(t *testing.T) {
 			t.Errorf("%s: missing figures: %+v", p.Name, p)
 		}
 	}
-	if r.Ceiling.RecordsPerSecond <= 0 || r.Paced == nil || r.Paced.Accepted+r.Paced.Rejected != 1000 {
+	if r.Ceiling.RecordsPerSecond <= 0 || len(r.Paced) != 1 || r.Paced[0].Accepted+r.Paced[0].Rejected != 1000 {
 		t.Errorf("ceiling %+v, paced %+v", r.Ceiling, r.Paced)
 	}
 	if r.Cold.InventoryCalls == 0 || r.Warm.InventoryCalls != 0 || r.Warm.RedisTripsPerBatch != 1 {
