@@ -338,10 +338,11 @@ func start(o Options, e env, name string, ceiling bool) (*process, error) {
 	return p, nil
 }
 
-// peakRSS reads the process's peak resident set size (VmHWM) in MiB. The rusage of a
-// child is no use here: Linux carries the parent's peak RSS over fork and exec into it.
-func (p *process) peakRSS() float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+// PeakRSS returns the peak resident set size (VmHWM) of a running process, in MiB, or 0
+// when it cannot be read. The rusage of a child is no use for this: Linux carries the
+// parent's peak RSS over fork and exec into it.
+func PeakRSS(pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
@@ -356,7 +357,7 @@ func (p *process) peakRSS() float64 {
 
 // stop ends the process with SIGTERM and returns its CPU time and peak RSS.
 func (p *process) stop() (cpu time.Duration, rss float64, err error) {
-	rss = p.peakRSS()
+	rss = PeakRSS(p.cmd.Process.Pid)
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- p.cmd.Wait() }()

@@ -111,3 +111,20 @@ func readPartition(ctx context.Context, dialer *kafka.Dialer, brokers []string, 
 		}
 	}
 }
+
+// ReadAll reads every record of a topic, partition by partition, up to its current end.
+func ReadAll(ctx context.Context, client *kafka.Client, dialer *kafka.Dialer, brokers []string, topic string) ([]kafka.Message, error) {
+	first, last, err := offsets(ctx, client, topic)
+	if err != nil {
+		return nil, err
+	}
+	var out []kafka.Message
+	for p := range last {
+		recs, err := readPartition(ctx, dialer, brokers, topic, p, first[p], last[p])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, recs...)
+	}
+	return out, nil
+}

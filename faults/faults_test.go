@@ -34,11 +34,7 @@ var recordTime = time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 
 const servicePoints = 2000
 
-func disconnect(sp, seq int) []byte {
-	return fmt.Appendf(nil, `{"type":"R_BVPN_FR_1","requestedAt":"2027-01-04","customerReference":"WAN-%07d",`+
-		`"properties":{"servicePoint":{"id":"SP-%d"},"contacts":{"primary":{"title":"M","firstName":"Paul","lastName":"LANGEL",`+
-		`"phone":"+33401010101","mobile":"+33600200200","email":"paul.langel@mycompany.com"}}}}`, seq, sp)
-}
+func disconnect(sp, seq int) []byte { return testkit.Disconnect(fmt.Sprintf("SP-%d", sp), seq) }
 
 // records returns n valid requests over 40 keys, naming service points from spBase on.
 func records(n, spBase int) []testkit.Record {

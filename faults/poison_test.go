@@ -4,13 +4,12 @@ package faults
 
 import (
 	"math/rand/v2"
-	"os"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ordergate/ordergate/bench"
 	"github.com/ordergate/ordergate/check"
 	"github.com/ordergate/ordergate/internal/testkit"
 	"github.com/ordergate/ordergate/internal/testredis"
@@ -50,7 +49,7 @@ func TestPoisonFlood(t *testing.T) {
 	}
 	p := testkit.StartProcess(t, testkit.Env(t, cfg), "run")
 	c.WaitEvents(t, n, 10*time.Minute)
-	rss := peakRSS(t, p.Cmd.Process.Pid)
+	rss := bench.PeakRSS(p.Cmd.Process.Pid)
 	_ = p.Cmd.Process.Signal(syscall.SIGTERM)
 	if code := p.Wait(t, time.Minute); code != 0 {
 		t.Fatalf("exit %d", code)
@@ -60,18 +59,4 @@ func TestPoisonFlood(t *testing.T) {
 		t.Fatalf("%d of %d random records rejected", r.Rejected, n)
 	}
 	t.Logf("POISON | %d records, %.0f MiB of random bytes | all rejected | worker peak RSS %.1f MiB", n, float64(total)/(1<<20), rss)
-}
-
-func peakRSS(t *testing.T, pid int) float64 {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }

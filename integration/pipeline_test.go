@@ -4,7 +4,6 @@
 package integration
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -26,13 +25,8 @@ import (
 // recordTime is the record timestamp of generated requests: "today" is 2026-12-04 in Paris.
 var recordTime = time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 
-// disconnect is a valid R_BVPN_FR_1 request naming service point spID; seq makes each body
-// distinct.
-func disconnect(spID string, seq int) []byte {
-	return fmt.Appendf(nil, `{"type":"R_BVPN_FR_1","requestedAt":"2027-01-04","customerReference":"WAN-%06d",`+
-		`"properties":{"servicePoint":{"id":%q},"contacts":{"primary":{"title":"M","firstName":"Paul","lastName":"LANGEL",`+
-		`"phone":"+33401010101","mobile":"+33600200200","email":"paul.langel@mycompany.com"}}}}`, seq, spID)
-}
+// disconnect is a valid R_BVPN_FR_1 request naming service point spID.
+func disconnect(spID string, seq int) []byte { return testkit.Disconnect(spID, seq) }
 
 // inventory returns a file inventory of n French service points SP-0 ... SP-(n-1).
 func inventory(t testing.TB, n int) *servicepoint.FileInventory {
@@ -83,11 +77,9 @@ func newCountingInventory(t testing.TB, inv *servicepoint.FileInventory) *counti
 // decision ("accepted" or "rejected:CODE").
 func outcomes(t *testing.T, c *testkit.Cluster) map[string]string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	out := map[string]string{}
 	for _, topic := range []string{testkit.Topics.Accepted, testkit.Topics.Rejected} {
-		for _, m := range readTopic(t, ctx, c, topic) {
+		for _, m := range c.Read(t, topic) {
 			o, err := check.ParseEvent(m.Value, testkit.Topics.Requests)
 			if err != nil {
 				t.Fatal(err)

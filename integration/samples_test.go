@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"reflect"
@@ -54,12 +53,10 @@ func TestSamplesGiveTheirGoldenEvents(t *testing.T) {
 	c.WaitEvents(t, len(sent), time.Minute)
 	c.Check(t, check.Options{})
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	bySource := map[int64]map[string]any{} // one partition: the offset is the sample's index
 	keys := map[int64]string{}
 	for _, topic := range []string{testkit.Topics.Accepted, testkit.Topics.Rejected} {
-		for _, m := range readTopic(t, ctx, c, topic) {
+		for _, m := range c.Read(t, topic) {
 			var ev map[string]any
 			if err := json.Unmarshal(m.Value, &ev); err != nil {
 				t.Fatal(err)

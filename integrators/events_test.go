@@ -2,7 +2,6 @@ package integrators
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -396,13 +395,11 @@ func TestWorkerEvents(t *testing.T) {
 	c.Produce(t, recs...)
 	c.WaitEvents(t, len(recs), 90*time.Second)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	seen := map[string]string{}
 	counts := map[string]int{}
 	truncated := 0
 	for _, topic := range []string{topics.Accepted, topics.Rejected} {
-		for _, m := range readTopic(t, ctx, c, topic) {
+		for _, m := range c.Read(t, topic) {
 			counts[topic]++
 			r := record{key: m.Key, value: m.Value}
 			for _, h := range m.Headers {
@@ -435,7 +432,7 @@ func TestWorkerEvents(t *testing.T) {
 			seen[src] = topic
 		}
 	}
-	for _, m := range readTopic(t, ctx, c, topics.DLQ) {
+	for _, m := range c.Read(t, topics.DLQ) {
 		counts[topics.DLQ]++
 		hs := map[string]any{}
 		for _, h := range m.Headers {
@@ -456,41 +453,4 @@ func TestWorkerEvents(t *testing.T) {
 		t.Errorf("want accepted and rejected events, one cut event and one dead letter; got %v, %d cut", counts, truncated)
 	}
 	t.Logf("validated %d accepted and %d rejected events (%d cut) and %d dead letters", counts[topics.Accepted], counts[topics.Rejected], truncated, counts[topics.DLQ])
-}
-
-// readTopic reads every record of a topic, partition by partition.
-func readTopic(t *testing.T, ctx context.Context, c *testkit.Cluster, topic string) []kafka.Message {
-	t.Helper()
-	meta, err := c.Client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []kafka.Message
-	for _, p := range meta.Topics[0].Partitions {
-		resp, err := c.Client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: {kafka.FirstOffsetOf(p.ID), kafka.LastOffsetOf(p.ID)}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		po := resp.Topics[topic][0]
-		if po.LastOffset <= po.FirstOffset {
-			continue
-		}
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: c.Brokers, Topic: topic, Partition: p.ID, MaxWait: 50 * time.Millisecond, MaxBytes: 4 << 20})
-		if err := r.SetOffset(po.FirstOffset); err != nil {
-			t.Fatal(err)
-		}
-		for {
-			m, err := r.FetchMessage(ctx)
-			if err != nil {
-				r.Close()
-				t.Fatalf("read %s/%d: %v", topic, p.ID, err)
-			}
-			out = append(out, m)
-			if m.Offset+1 >= po.LastOffset {
-				break
-			}
-		}
-		r.Close()
-	}
-	return out
 }

@@ -3,7 +3,6 @@ package security
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -164,74 +163,27 @@ func (a access) dialer() *kafka.Dialer {
 // cluster's own client (Count, Events, WaitEvents) authenticate with a.
 func newCluster(t *testing.T, outputConfigs map[string]string, a access, opts ...kfake.Opt) *testkit.Cluster {
 	t.Helper()
-	c := testkit.NewCluster(t, 1, outputConfigs, opts...)
-	c.Client = &kafka.Client{Addr: kafka.TCP(c.Brokers...), Transport: a.transport(), Timeout: 10 * time.Second}
-	return c
+	return through(testkit.NewCluster(t, 1, outputConfigs, opts...), a)
+}
+
+// through returns the cluster as a's clients see it.
+func through(c *testkit.Cluster, a access) *testkit.Cluster {
+	cc := *c
+	cc.Transport, cc.Dialer = a.transport(), a.dialer()
+	cc.Client = &kafka.Client{Addr: kafka.TCP(c.Brokers...), Transport: cc.Transport, Timeout: 10 * time.Second}
+	return &cc
 }
 
 // produce writes records to the input topic through a, in order, acknowledged.
 func produce(t *testing.T, c *testkit.Cluster, a access, recs ...testkit.Record) {
 	t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(c.Brokers...), Topic: testkit.Topics.Requests, Balancer: kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, Transport: a.transport()}
-	defer w.Close()
-	msgs := make([]kafka.Message, len(recs))
-	for i, r := range recs {
-		m := kafka.Message{Value: r.Value, Time: r.Time}
-		if r.Key != "" {
-			m.Key = []byte(r.Key)
-		}
-		for _, h := range r.Headers {
-			m.Headers = append(m.Headers, kafka.Header{Key: h[0], Value: []byte(h[1])})
-		}
-		msgs[i] = m
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := w.WriteMessages(ctx, msgs...); err != nil {
-		t.Fatalf("produce: %v", err)
-	}
+	through(c, a).Produce(t, recs...)
 }
 
 // readTopic reads every record of a topic through a.
 func readTopic(t *testing.T, c *testkit.Cluster, a access, topic string) []kafka.Message {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	meta, err := c.Client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []kafka.Message
-	for _, p := range meta.Topics[0].Partitions {
-		resp, err := c.Client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{
-			topic: {kafka.FirstOffsetOf(p.ID), kafka.LastOffsetOf(p.ID)}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		po := resp.Topics[topic][0]
-		if po.LastOffset <= po.FirstOffset {
-			continue
-		}
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: c.Brokers, Topic: topic, Partition: p.ID,
-			MaxWait: 50 * time.Millisecond, Dialer: a.dialer()})
-		if err := r.SetOffset(po.FirstOffset); err != nil {
-			t.Fatal(err)
-		}
-		for {
-			m, err := r.FetchMessage(ctx)
-			if err != nil {
-				r.Close()
-				t.Fatalf("read %s/%d: %v", topic, p.ID, err)
-			}
-			out = append(out, m)
-			if m.Offset+1 >= po.LastOffset {
-				break
-			}
-		}
-		r.Close()
-	}
-	return out
+	return through(c, a).Read(t, topic)
 }
 
 // outcomes returns the decision of every event by input offset ("accepted" or

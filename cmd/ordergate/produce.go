@@ -70,12 +70,10 @@ func cmdProduce(args []string, e *env) int {
 		fmt.Fprintln(e.stderr, "ordergate:", err)
 		return exitUsage
 	}
-	recordTime := e.now()
-	if *at != "" {
-		if recordTime, err = time.Parse(time.RFC3339, *at); err != nil {
-			fmt.Fprintf(e.stderr, "ordergate produce: --at %q is not an RFC 3339 time (e.g. 2026-12-04T10:00:00Z)\n", *at)
-			return exitUsage
-		}
+	recordTime, err := parseAt(*at, e.now)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "ordergate produce:", err)
+		return exitUsage
 	}
 	if *topic == "" {
 		*topic = cfg.TopicRequests

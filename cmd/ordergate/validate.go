@@ -56,14 +56,10 @@ func cmdValidate(args []string, e *env) int {
 		fs.Usage()
 		return exitUsage
 	}
-	recordTime := e.now()
-	if *at != "" {
-		t, err := time.Parse(time.RFC3339, *at)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "ordergate validate: --at %q is not an RFC 3339 time (e.g. 2026-12-04T10:00:00Z)\n", *at)
-			return exitUsage
-		}
-		recordTime = t
+	recordTime, err := parseAt(*at, e.now)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "ordergate validate:", err)
+		return exitUsage
 	}
 	rules := &order.Rules{MaxBodyBytes: *maxBytes}
 	if *clientsFile != "" {
@@ -133,6 +129,18 @@ func cmdValidate(args []string, e *env) int {
 		}
 	}
 	return status
+}
+
+// parseAt reads the --at flag of validate and produce: an RFC 3339 time, or now when empty.
+func parseAt(at string, now func() time.Time) (time.Time, error) {
+	if at == "" {
+		return now(), nil
+	}
+	t, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--at %q is not an RFC 3339 time (e.g. 2026-12-04T10:00:00Z)", at)
+	}
+	return t, nil
 }
 
 // readInput reads a request file, or standard input for "-".

@@ -32,6 +32,10 @@ type Cluster struct {
 	*kfake.Cluster
 	Brokers []string
 	Client  *kafka.Client
+	// Dialer and Transport carry the TLS and SASL settings of a secured cluster (nil:
+	// plain); a test that secures the cluster sets them, and Client's transport too.
+	Dialer    *kafka.Dialer
+	Transport kafka.RoundTripper
 }
 
 // NewCluster starts a one-broker kfake cluster with the four topics, each with partitions
@@ -68,7 +72,7 @@ type Record struct {
 func (c *Cluster) Produce(t testing.TB, recs ...Record) {
 	t.Helper()
 	w := &kafka.Writer{Addr: kafka.TCP(c.Brokers...), Topic: Topics.Requests, Balancer: kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchSize: 1000, BatchBytes: 8 << 20}
+		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchSize: 1000, BatchBytes: 8 << 20, Transport: c.Transport}
 	defer w.Close()
 	msgs := make([]kafka.Message, len(recs))
 	for i, r := range recs {
@@ -90,6 +94,25 @@ func (c *Cluster) Produce(t testing.TB, recs ...Record) {
 		}
 		msgs = msgs[n:]
 	}
+}
+
+// Read returns every record of a topic, partition by partition.
+func (c *Cluster) Read(t testing.TB, topic string) []kafka.Message {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	msgs, err := check.ReadAll(ctx, c.Client, c.dialer(), c.Brokers, topic)
+	if err != nil {
+		t.Fatalf("read %s: %v", topic, err)
+	}
+	return msgs
+}
+
+func (c *Cluster) dialer() *kafka.Dialer {
+	if c.Dialer != nil {
+		return c.Dialer
+	}
+	return &kafka.Dialer{Timeout: 10 * time.Second}
 }
 
 // Count returns the records of a topic (sum of partition high watermarks minus starts).
@@ -167,7 +190,7 @@ func (c *Cluster) Check(t testing.TB, opts check.Options) *check.Report {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	r, err := check.Read(ctx, c.Client, &kafka.Dialer{Timeout: 10 * time.Second}, c.Brokers, Topics, opts)
+	r, err := check.Read(ctx, c.Client, c.dialer(), c.Brokers, Topics, opts)
 	if err != nil {
 		t.Fatalf("check: %v", err)
 	}
@@ -351,4 +374,12 @@ func (c *Cluster) WaitCommitted(t testing.TB, group string, timeout time.Duratio
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// Disconnect returns a valid R_BVPN_FR_1 request naming service point spID (requestedAt
+// 2027-01-04: valid for records timestamped on 2026-12-04); seq makes each body distinct.
+func Disconnect(spID string, seq int) []byte {
+	return fmt.Appendf(nil, `{"type":"R_BVPN_FR_1","requestedAt":"2027-01-04","customerReference":"WAN-%07d",`+
+		`"properties":{"servicePoint":{"id":%q},"contacts":{"primary":{"title":"M","firstName":"Paul","lastName":"LANGEL",`+
+		`"phone":"+33401010101","mobile":"+33600200200","email":"paul.langel@mycompany.com"}}}}`, seq, spID)
 }
