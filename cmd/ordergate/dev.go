@@ -223,7 +223,7 @@ func (d *devRun) run(ctx context.Context, once bool) int {
 	fmt.Fprintf(e.stdout, "  topics:   %s (kcat -b %s -C -t orders.accepted)\n", strings.Join(devTopics, ", "), d.brokers[0])
 	fmt.Fprintf(e.stdout, "  your own: go run ./cmd/ordergate produce -H lob=FIXED --key K FILE.json\n\n")
 
-	printer := newPrinter(e.stdout, d.color)
+	printer := newPrinter(e.stdout, d.color, d.samples)
 	bySource := map[string]*samples.Sample{}
 	var mu sync.Mutex
 	results := make(chan devOutcome, 64)
@@ -407,9 +407,16 @@ func parseOutcome(topic string, m kafka.Message) devOutcome {
 type printer struct {
 	w     io.Writer
 	color bool
+	width int // of the sample-name column
 }
 
-func newPrinter(w io.Writer, color bool) *printer { return &printer{w: w, color: color} }
+func newPrinter(w io.Writer, color bool, names []samples.Sample) *printer {
+	p := &printer{w: w, color: color, width: len("(yours)")}
+	for _, s := range names {
+		p.width = max(p.width, len(s.Name))
+	}
+	return p
+}
 
 func (p *printer) paint(code, s string) string {
 	if !p.color {
@@ -443,7 +450,7 @@ func (p *printer) line(o devOutcome, sample string, ok bool, want goldenOutcome)
 	if name == "" {
 		name = "(yours)"
 	}
-	line := fmt.Sprintf("%-28s %-26s key=%-24s %s", name, rt, key, verdict)
+	line := fmt.Sprintf("%-*s %-26s key=%-24s %s", p.width, name, rt, key, verdict)
 	if len(o.warnings) > 0 {
 		line += p.paint("33", "  warnings: "+strings.Join(o.warnings, "; "))
 	}
