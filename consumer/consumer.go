@@ -62,6 +62,9 @@ type Config struct {
 	Dialer *kafka.Dialer
 	// BatchMaxRecords bounds a batch (default 1000).
 	BatchMaxRecords int
+	// BatchMaxBytes ends a batch once its values reach this many bytes (default 4 MiB), so
+	// that large records do not multiply a batch's memory.
+	BatchMaxBytes int
 	// BatchMaxWait is how long a batch waits to fill after its first record (default 2ms).
 	BatchMaxWait time.Duration
 	// Retry is the backoff of failed batch steps; retries never stop by themselves.
@@ -69,7 +72,9 @@ type Config struct {
 	// FetchMaxBytes bounds one fetch response per partition (default 1 MiB).
 	FetchMaxBytes int
 	// QueueCapacity is how many fetched records a partition keeps ahead of processing
-	// (default 256): with the batch in hand, it bounds a partition's memory.
+	// (default 64): with the batch in hand, it bounds a partition's memory.
+	// kafka-go counts it in records, not bytes: with records of up to 1 MiB it can hold
+	// up to that many MiB per partition.
 	QueueCapacity int
 	// SessionTimeout is the group session timeout (default 10s): a member that stops
 	// heartbeating is replaced after it.
@@ -93,6 +98,9 @@ func (c *Config) defaults() {
 	if c.BatchMaxRecords <= 0 {
 		c.BatchMaxRecords = 1000
 	}
+	if c.BatchMaxBytes <= 0 {
+		c.BatchMaxBytes = 4 << 20
+	}
 	if c.BatchMaxWait <= 0 {
 		c.BatchMaxWait = 2 * time.Millisecond
 	}
@@ -100,7 +108,7 @@ func (c *Config) defaults() {
 		c.FetchMaxBytes = 1 << 20
 	}
 	if c.QueueCapacity <= 0 {
-		c.QueueCapacity = 256
+		c.QueueCapacity = 64
 	}
 	if c.SessionTimeout <= 0 {
 		c.SessionTimeout = 10 * time.Second

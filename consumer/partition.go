@@ -118,7 +118,8 @@ func (p *partition) run(fetch, work, genCtx context.Context) {
 }
 
 // fetchBatch waits for one record, then takes what arrives within BatchMaxWait, up to
-// BatchMaxRecords. It returns no record only when ctx ended.
+// BatchMaxRecords records or BatchMaxBytes of values. It returns no record only when ctx
+// ended.
 func (p *partition) fetchBatch(ctx context.Context, reader *kafka.Reader, msgs []kafka.Message) []kafka.Message {
 	cfg := &p.c.cfg
 	for {
@@ -140,14 +141,16 @@ func (p *partition) fetchBatch(ctx context.Context, reader *kafka.Reader, msgs [
 		case <-time.After(cfg.Retry.Backoff(1)):
 		}
 	}
-	if cfg.BatchMaxRecords > 1 {
+	size := len(msgs[0].Value)
+	if cfg.BatchMaxRecords > 1 && size < cfg.BatchMaxBytes {
 		wait, cancel := context.WithTimeout(ctx, cfg.BatchMaxWait)
-		for len(msgs) < cfg.BatchMaxRecords {
+		for len(msgs) < cfg.BatchMaxRecords && size < cfg.BatchMaxBytes {
 			m, err := reader.FetchMessage(wait)
 			if err != nil {
 				break
 			}
 			msgs = append(msgs, m)
+			size += len(m.Value)
 		}
 		cancel()
 	}
