@@ -33,7 +33,8 @@ func TestBenchSmoke(t *testing.T) {
 	if r.Ceiling.RecordsPerSecond <= 0 || len(r.Paced) != 1 || r.Paced[0].Accepted+r.Paced[0].Rejected != 1000 {
 		t.Errorf("ceiling %+v, paced %+v", r.Ceiling, r.Paced)
 	}
-	if r.Cold.InventoryCalls == 0 || r.Warm.InventoryCalls != 0 || r.Warm.RedisTripsPerBatch != 1 {
+	// A batch without a record to resolve makes no round trip; none makes more than one read.
+	if r.Cold.InventoryCalls == 0 || r.Warm.InventoryCalls != 0 || r.Warm.RedisTripsPerBatch <= 0 || r.Warm.RedisTripsPerBatch > 1 {
 		t.Errorf("cold %v inventory calls, warm %v calls and %v Redis trips per batch: the warm phase must be all cache hits",
 			r.Cold.InventoryCalls, r.Warm.InventoryCalls, r.Warm.RedisTripsPerBatch)
 	}
