@@ -495,7 +495,8 @@ func (p *scanner) end() bool {
 	if p.err != nil {
 		return false
 	}
-	if p.peek() != 0 {
+	p.ws()
+	if p.pos < len(p.s) { // a NUL byte is data too: peek's 0 does not tell the end
 		return p.fail(p.pos, "The body is not valid JSON: data after the top-level object")
 	}
 	return true

@@ -144,7 +144,7 @@ func parseBodyInto(s string, b *body) *SyntaxError {
 	p := scanner{s: s}
 	c := p.peek()
 	if c != '{' {
-		if c == 0 {
+		if p.pos >= len(p.s) {
 			p.fail(p.pos, "The body is not valid JSON: it holds only white space")
 			return p.err
 		}

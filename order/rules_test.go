@@ -337,6 +337,8 @@ func TestRowsOneToThree(t *testing.T) {
 		{name: "string", rec: rec(`"x"`), want: []string{"3 "}},
 		{name: "null", rec: rec(`null`), want: []string{"3 "}},
 		{name: "trailing data", rec: rec(disconnectBody + `{}`), want: []string{"3 "}},
+		{name: "trailing NUL byte", rec: rec(disconnectBody + "\x00"), want: []string{"3 "}},
+		{name: "leading NUL byte", rec: rec("\x00" + disconnectBody), want: []string{"3 "}},
 		{name: "duplicated key deep inside", rec: rec(strings.Replace(disconnectBody, `"firstName": "Paul",`, `"firstName": "Paul", "firstName": "Pierre",`, 1)), want: []string{"3 "}},
 		{name: "duplicated key through an escape", rec: rec(`{"type":"R_BVPN_FR_1","\u0074ype":"x"}`), want: []string{"3 "}},
 		{name: "duplicated key in a let-through attribute", rec: rec(edit(t, accountBody, "extra", `{"a":1,"a":1}`), accountHeaders...), want: []string{"3 "}},
