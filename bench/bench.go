@@ -355,17 +355,18 @@ func PeakRSS(pid int) float64 {
 	return 0
 }
 
-// stop ends the process with SIGTERM and returns its CPU time and peak RSS.
+// stop ends the process with SIGTERM and returns its CPU time and peak RSS; its exit status
+// does not matter.
 func (p *process) stop() (cpu time.Duration, rss float64, err error) {
 	rss = PeakRSS(p.cmd.Process.Pid)
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- p.cmd.Wait() }()
+	done := make(chan struct{})
+	go func() { _ = p.cmd.Wait(); close(done) }()
 	select {
-	case err = <-done:
+	case <-done:
 	case <-time.After(30 * time.Second):
 		_ = p.cmd.Process.Kill()
-		err = <-done
+		<-done
 	}
 	ru, ok := p.cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	if !ok {
@@ -430,8 +431,9 @@ func runPhase(ctx context.Context, o Options, client *kafka.Client, name string,
 	}
 	bar.done()
 	m := p.scrape()
+	// The exit status is not a measure: a process SIGTERMed with work in retries exits 1.
 	cpu, rss, err := p.stop()
-	if err != nil && !strings.Contains(err.Error(), "exit status") {
+	if err != nil {
 		return ph, err
 	}
 	ph.PeakRSSMiB = rss

@@ -25,7 +25,6 @@ type Health struct {
 	checks   map[string]Check
 	failures map[string]error     // last result of each check (nil = ok)
 	retrying map[string]time.Time // partition -> first failure of its current retries
-	started  bool
 	onChange func(ready bool)
 }
 

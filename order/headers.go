@@ -74,11 +74,6 @@ func readHeaders(hs []Header) headerSet {
 	return s
 }
 
-// str returns a header's value as a string ("" when absent).
-func (s *headerSet) str(h header) string {
-	return string(s.value[h])
-}
-
 // CorrelationID returns the value of the X-Correlation-ID header of a record (matched
 // without regard to case, the first one when given twice, made valid UTF-8), or "" when
 // it is absent or empty.

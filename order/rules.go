@@ -114,7 +114,6 @@ func (r *Rules) decide(d *Decision, rec *Record, hs *headerSet) {
 		}
 	}
 	d.Outcome = NeedsServicePoint
-	return
 }
 
 // namedType is the supported type a request names: the body's type, else the type header;

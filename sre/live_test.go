@@ -27,6 +27,7 @@ import (
 
 	"github.com/ordergate/ordergate"
 	"github.com/ordergate/ordergate/config"
+	"github.com/ordergate/ordergate/internal/testkit"
 	"github.com/ordergate/ordergate/internal/testredis"
 	"github.com/ordergate/ordergate/samples"
 	"github.com/ordergate/ordergate/servicepoint"
@@ -52,7 +53,7 @@ type liveWorker struct {
 	// should have, from the samples' golden events.
 	published []samples.Sample
 	want      map[outcomeCode]int
-	logs      *lockedBuffer
+	logs      *testkit.Buffer
 	cancel    context.CancelFunc
 	done      chan error
 }
@@ -111,7 +112,7 @@ func startLive(redisAddr, prefix string) (*liveWorker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("samples: %w", err)
 	}
-	l := &liveWorker{logs: &lockedBuffer{}, want: map[outcomeCode]int{}, done: make(chan error, 1)}
+	l := &liveWorker{logs: &testkit.Buffer{}, want: map[outcomeCode]int{}, done: make(chan error, 1)}
 	for _, s := range all {
 		if s.Clients {
 			continue // decided with clients.json, which this worker does not load
@@ -398,21 +399,4 @@ func (s series) without(names ...string) series {
 		delete(out, n)
 	}
 	return out
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"context"
 	"log/slog"
 	"strconv"
 	"time"
@@ -66,7 +67,7 @@ func (o publishObserver) Published(r *processor.Result, kind publisher.Kind, ack
 	}
 	o.m.DecisionSeconds.Observe(r.DecideDuration.Seconds())
 	o.m.ObserveOutcome(d.Type.String(), outcome, code, r.Input.Source.Timestamp, acked)
-	if outcome == "rejected" && o.log.Enabled(nil, slog.LevelDebug) {
+	if outcome == "rejected" && o.log.Enabled(context.Background(), slog.LevelDebug) {
 		e := d.Error()
 		o.log.Debug("request rejected", "request_type", d.Type.String(), "code", e.Code(), "field", e.Field,
 			"source", r.Input.Source.Topic+"/"+strconv.Itoa(r.Input.Source.Partition)+"/"+strconv.FormatInt(r.Input.Source.Offset, 10))

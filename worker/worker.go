@@ -142,11 +142,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *Worker, err e
 	if err := w.checkKafka(sctx, tlsConfig, mechanism); err != nil {
 		return nil, err
 	}
-	limit := w.topicLimit(sctx, cfg.TopicAccepted, cfg.TopicRejected)
-	dlqLimit := w.topicLimit(sctx, cfg.TopicDLQ)
-
 	if opts.Ceiling {
-		limit = w.topicLimit(sctx, cfg.TopicAccepted)
+		limit := w.topicLimit(sctx, cfg.TopicAccepted)
 		w.writer = publisher.NewWriter(cfg.KafkaBrokers, transport, limit-publisher.BatchMargin)
 		w.pub = publisher.NewForwarder(w.writer, cfg.TopicAccepted, limit-publisher.BatchMargin, publishObserver{w.metrics, w.log})
 		w.cons = consumer.New(w.consumerConfig(), passThrough{}, w.pub)
@@ -169,6 +166,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *Worker, err e
 		Observer:     resolverObserver{w.metrics},
 	})
 	w.proc = processor.New(rules, resolver, w.now)
+	limit := w.topicLimit(sctx, cfg.TopicAccepted, cfg.TopicRejected)
+	dlqLimit := w.topicLimit(sctx, cfg.TopicDLQ)
 	w.writer = publisher.NewWriter(cfg.KafkaBrokers, transport, limit-publisher.BatchMargin)
 	w.dlqWriter = publisher.NewWriter(cfg.KafkaBrokers, transport, dlqLimit-publisher.BatchMargin)
 	w.pub = publisher.New(w.writer, publisher.Topics{Accepted: cfg.TopicAccepted, Rejected: cfg.TopicRejected, DLQ: cfg.TopicDLQ},

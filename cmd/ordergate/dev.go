@@ -71,7 +71,6 @@ type devRun struct {
 	golden  map[string]goldenOutcome
 	skipped []string
 	client  *kafka.Client
-	done    chan error
 	state   string
 }
 

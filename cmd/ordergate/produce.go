@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -28,6 +29,16 @@ func devStateFile() string {
 type devState struct {
 	Brokers []string `json:"brokers"`
 	PID     int      `json:"pid"`
+}
+
+// processAlive reports whether a process with that pid exists (signal 0 checks without
+// sending anything).
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	p, err := os.FindProcess(pid)
+	return err == nil && p.Signal(syscall.Signal(0)) == nil
 }
 
 // resolveBrokers picks the brokers: the flag, else a running dev, else the configuration.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -154,16 +155,11 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 	}
 	b, err := os.ReadFile(name)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", name, errUnwrapPath(err))
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the message names the file already
+		}
+		return nil, fmt.Errorf("cannot read %s: %w", name, err)
 	}
 	return b, nil
-}
-
-// errUnwrapPath drops the path that os errors repeat.
-func errUnwrapPath(err error) error {
-	var pe *os.PathError
-	if ok := asPathError(err, &pe); ok {
-		return pe.Err
-	}
-	return err
 }

@@ -287,7 +287,7 @@ func Binary(t testing.TB) string {
 // Process is an ordergate process.
 type Process struct {
 	Cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *Buffer
 	done chan error
 }
 
@@ -302,7 +302,7 @@ func StartProcess(t testing.TB, env []string, args ...string) *Process {
 		}
 	}
 	cmd.Env = append(cmd.Env, env...)
-	p := &Process{Cmd: cmd, logs: &syncBuffer{}, done: make(chan error, 1)}
+	p := &Process{Cmd: cmd, logs: &Buffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -335,18 +335,19 @@ func (p *Process) Wait(t testing.TB, timeout time.Duration) int {
 	return p.Cmd.ProcessState.ExitCode()
 }
 
-type syncBuffer struct {
+// Buffer collects a process's or a worker's output; it is safe for concurrent use.
+type Buffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *Buffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *Buffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()

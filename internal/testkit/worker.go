@@ -16,14 +16,14 @@ type Running struct {
 	W      *worker.Worker
 	cancel context.CancelFunc
 	done   chan error
-	Logs   *syncBuffer
+	Logs   *Buffer
 }
 
 // StartWorker builds and runs a worker in-process; it is stopped (gracefully) when the
 // test ends, if the test did not stop it.
 func StartWorker(t testing.TB, cfg config.Config, opts worker.Options) *Running {
 	t.Helper()
-	r := &Running{done: make(chan error, 1), Logs: &syncBuffer{}}
+	r := &Running{done: make(chan error, 1), Logs: &Buffer{}}
 	if opts.Logger == nil {
 		var out io.Writer = r.Logs
 		opts.Logger = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
