@@ -4,7 +4,7 @@
 #   docker run --rm -p 8080:8080 -e ORDERGATE_KAFKA_BROKERS=... -e ORDERGATE_REDIS_URL=... \
 #       -e ORDERGATE_INVENTORY_URL=... ordergate
 #
-# integrators/dockerfile_test.go checks this file: multi-stage, a Go builder of the version of
+# tests/artifacts/dockerfile_test.go checks this file: multi-stage, a Go builder of the version of
 # go.mod, a static build, a non-root user, a HEALTHCHECK.
 
 # Build stage: the Go version of go.mod's go directive (1.26), pinned to a patch release.

@@ -27,14 +27,14 @@ unit: tools
 
 ## fuzz: every fuzz target for FUZZTIME each (CI: 10s; use `make fuzz FUZZTIME=10m` for more).
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecide$$' -fuzztime $(FUZZTIME) ./order
-	$(GO) test -run '^$$' -fuzz '^FuzzHeaders$$' -fuzztime $(FUZZTIME) ./order
-	$(GO) test -run '^$$' -fuzz '^FuzzScanner$$' -fuzztime $(FUZZTIME) ./order
-	$(GO) test -run '^$$' -fuzz '^FuzzParseDate$$' -fuzztime $(FUZZTIME) ./workday
+	$(GO) test -run '^$$' -fuzz '^FuzzDecide$$' -fuzztime $(FUZZTIME) ./processor/order
+	$(GO) test -run '^$$' -fuzz '^FuzzHeaders$$' -fuzztime $(FUZZTIME) ./processor/order
+	$(GO) test -run '^$$' -fuzz '^FuzzScanner$$' -fuzztime $(FUZZTIME) ./processor/order
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDate$$' -fuzztime $(FUZZTIME) ./processor/order/workday
 
 ## bench: the Go benchmarks of the hot paths, with allocations.
 bench: tools
-	$(GO) test -run '^$$' -bench . -benchmem ./order ./event ./bench ./servicepoint
+	$(GO) test -run '^$$' -bench . -benchmem ./processor/order ./publisher/event ./internal/app/bench ./processor/servicepoint
 
 ## perf: the whole worker against the Kafka client's ceiling (see docs/performance.md).
 perf: tools
@@ -42,4 +42,4 @@ perf: tools
 
 ## poison: 10,000 records of random bytes up to 1 MiB, all rejected; reports peak RSS.
 poison: tools
-	$(GO) test -tags long -count=1 -run TestPoisonFlood -v -timeout 20m ./faults
+	$(GO) test -tags long -count=1 -run TestPoisonFlood -v -timeout 20m ./tests/faults

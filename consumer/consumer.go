@@ -16,10 +16,10 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/ordergate/ordergate/event"
+	"github.com/ordergate/ordergate/internal/foundation/retry"
 	"github.com/ordergate/ordergate/processor"
 	"github.com/ordergate/ordergate/publisher"
-	"github.com/ordergate/ordergate/retry"
+	"github.com/ordergate/ordergate/publisher/event"
 )
 
 // Processor decides a batch (see processor.Processor).

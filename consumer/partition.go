@@ -10,11 +10,11 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/ordergate/ordergate/event"
-	"github.com/ordergate/ordergate/order"
+	"github.com/ordergate/ordergate/internal/foundation/retry"
 	"github.com/ordergate/ordergate/processor"
+	"github.com/ordergate/ordergate/processor/order"
 	"github.com/ordergate/ordergate/publisher"
-	"github.com/ordergate/ordergate/retry"
+	"github.com/ordergate/ordergate/publisher/event"
 )
 
 // partition is one assigned partition of a generation.

@@ -8,8 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ordergate/ordergate/event"
-	"github.com/ordergate/ordergate/order"
+	"github.com/ordergate/ordergate/processor/order"
+	"github.com/ordergate/ordergate/publisher/event"
 )
 
 // Resolver answers the service-point lookups of a batch: matches[i] are the service points

@@ -14,8 +14,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/ordergate/ordergate/event"
 	"github.com/ordergate/ordergate/processor"
+	"github.com/ordergate/ordergate/publisher/event"
 )
 
 // Topics are the output topics.

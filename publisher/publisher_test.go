@@ -10,9 +10,9 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/ordergate/ordergate/event"
-	"github.com/ordergate/ordergate/order"
 	"github.com/ordergate/ordergate/processor"
+	"github.com/ordergate/ordergate/processor/order"
+	"github.com/ordergate/ordergate/publisher/event"
 )
 
 // fakeWriter answers each WriteMessages call with the next scripted answer: per message, nil

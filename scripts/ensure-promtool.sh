@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure promtool (Prometheus's rule checker) is on PATH for the tests of the alerts
-# (sre/alerts_test.go) and prints its path: uses the one installed, else installs Debian's
+# (tests/operations/alerts_test.go) and prints its path: uses the one installed, else installs Debian's
 # prometheus package, which ships /usr/bin/promtool.
 set -euo pipefail
 

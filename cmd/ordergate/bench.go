@@ -8,8 +8,8 @@ import (
 	"os"
 	"text/tabwriter"
 
-	"github.com/ordergate/ordergate/bench"
-	"github.com/ordergate/ordergate/worker"
+	"github.com/ordergate/ordergate/internal/app/bench"
+	"github.com/ordergate/ordergate/internal/app/worker"
 )
 
 func cmdBench(args []string, e *env) int {

@@ -5,9 +5,9 @@ import (
 	"os/exec"
 	"testing"
 
-	"github.com/ordergate/ordergate/bench"
-	"github.com/ordergate/ordergate/internal/testkit"
-	"github.com/ordergate/ordergate/internal/testredis"
+	"github.com/ordergate/ordergate/internal/app/bench"
+	"github.com/ordergate/ordergate/internal/app/testkit"
+	"github.com/ordergate/ordergate/internal/foundation/testredis"
 )
 
 // TestBenchSmoke runs `ordergate bench` on a few records: every phase must give every

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ordergate/ordergate/check"
 	"github.com/ordergate/ordergate/config"
+	"github.com/ordergate/ordergate/internal/app/audit"
 )
 
 func cmdCheck(args []string, e *env) int {
@@ -40,9 +40,9 @@ func cmdCheck(args []string, e *env) int {
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, *timeout)
 	defer cancel()
-	report, err := check.Read(ctx, client, dialer, addrs, check.Topics{
+	report, err := audit.Read(ctx, client, dialer, addrs, audit.Topics{
 		Requests: cfg.TopicRequests, Accepted: cfg.TopicAccepted, Rejected: cfg.TopicRejected, DLQ: cfg.TopicDLQ,
-	}, check.Options{SameDecision: *same})
+	}, audit.Options{SameDecision: *same})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ordergate check: %s: %v\n", strings.Join(addrs, ","), err)
 		return exitUsage

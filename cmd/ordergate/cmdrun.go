@@ -13,7 +13,7 @@ import (
 
 	"github.com/ordergate/ordergate/config"
 	"github.com/ordergate/ordergate/consumer"
-	"github.com/ordergate/ordergate/worker"
+	"github.com/ordergate/ordergate/internal/app/worker"
 )
 
 func cmdRun(args []string, e *env) int {

@@ -18,11 +18,10 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/ordergate/ordergate"
 	"github.com/ordergate/ordergate/config"
-	"github.com/ordergate/ordergate/samples"
-	"github.com/ordergate/ordergate/servicepoint"
-	"github.com/ordergate/ordergate/worker"
+	"github.com/ordergate/ordergate/internal/app/worker"
+	"github.com/ordergate/ordergate/internal/foundation/samples"
+	"github.com/ordergate/ordergate/processor/servicepoint"
 )
 
 // devPartitions is the partition count of every topic of the embedded broker.
@@ -39,7 +38,7 @@ func cmdDev(args []string, e *env) int {
 	verbose := fs.Bool("v", false, "show the worker's own log (info level) on stderr")
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, "Usage: ordergate dev [--once]\n\nRuns ordergate with nothing to set up: an embedded Kafka broker and Redis on loopback, the")
-		fmt.Fprintln(e.stderr, "sample inventory, and the real worker. Publishes the sample requests of testdata/samples and")
+		fmt.Fprintln(e.stderr, "sample inventory, and the real worker. Publishes the sample requests of internal/foundation/samples/requests and")
 		fmt.Fprintln(e.stderr, "prints one line per outcome, then keeps running (Ctrl-C stops it) so that you can publish")
 		fmt.Fprintln(e.stderr, "your own requests with `ordergate produce`.\n\nFlags:")
 		fs.PrintDefaults()
@@ -82,7 +81,7 @@ type goldenOutcome struct {
 
 func (d *devRun) start(ctx context.Context, httpAddr string, verbose bool) error {
 	var err error
-	fsys := ordergate.Samples()
+	fsys := samples.Files()
 	all, err := samples.Load(fsys)
 	if err != nil {
 		return fmt.Errorf("samples: %w", err)
@@ -242,7 +241,7 @@ func (d *devRun) run(ctx context.Context, once bool) int {
 		mu.Unlock()
 	}
 	if len(d.skipped) > 0 {
-		fmt.Fprintf(e.stdout, "(%d samples need the clients file and are not replayed here: `ordergate validate --clients testdata/samples/clients.json ...` shows them)\n", len(d.skipped))
+		fmt.Fprintf(e.stdout, "(%d samples need the clients file and are not replayed here: `ordergate validate --clients internal/foundation/samples/requests/clients.json ...` shows them)\n", len(d.skipped))
 	}
 
 	remaining := len(d.samples)

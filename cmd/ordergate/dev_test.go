@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ordergate/ordergate"
-	"github.com/ordergate/ordergate/internal/testkit"
-	"github.com/ordergate/ordergate/samples"
+	"github.com/ordergate/ordergate/internal/app/testkit"
+	"github.com/ordergate/ordergate/internal/foundation/samples"
 )
 
 // TestDevOnce runs `ordergate dev --once` as a user would and checks its exit status and
@@ -35,7 +34,7 @@ func TestDevOnce(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dev --once: %v\n%s", err, text)
 	}
-	all, lerr := samples.Load(ordergate.Samples())
+	all, lerr := samples.Load(samples.Files())
 	if lerr != nil {
 		t.Fatal(lerr)
 	}

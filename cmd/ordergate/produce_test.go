@@ -11,7 +11,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/ordergate/ordergate/internal/testkit"
+	"github.com/ordergate/ordergate/internal/app/testkit"
 )
 
 // TestProduce publishes a request file with headers, a key and a record time to a kfake

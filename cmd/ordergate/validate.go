@@ -12,10 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ordergate/ordergate/event"
-	"github.com/ordergate/ordergate/order"
-	"github.com/ordergate/ordergate/servicepoint"
-	"github.com/ordergate/ordergate/worker"
+	"github.com/ordergate/ordergate/internal/app/worker"
+	"github.com/ordergate/ordergate/processor/order"
+	"github.com/ordergate/ordergate/processor/servicepoint"
+	"github.com/ordergate/ordergate/publisher/event"
 )
 
 // headerFlags collects repeated -H name=value flags, in order.

@@ -14,15 +14,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ordergate/ordergate/event"
-	"github.com/ordergate/ordergate/order"
-	"github.com/ordergate/ordergate/samples"
+	"github.com/ordergate/ordergate/internal/foundation/samples"
+	"github.com/ordergate/ordergate/processor/order"
+	"github.com/ordergate/ordergate/publisher/event"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/samples/golden from what `ordergate validate` prints")
+var update = flag.Bool("update", false, "rewrite internal/foundation/samples/requests/golden from what `ordergate validate` prints")
 
-// samplesDir is testdata/samples seen from the package directory (go test runs there).
-const samplesDir = "../../testdata/samples"
+// samplesDir is internal/foundation/samples/requests seen from the package directory (go test runs there).
+const samplesDir = "../../internal/foundation/samples/requests"
 
 var (
 	inventoryFile = filepath.Join(samplesDir, "inventory.json")

@@ -1,0 +1,163 @@
+package servicepoint
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-json-experiment/json"
+
+	"github.com/ordergate/ordergate/processor/order"
+)
+
+// DefaultInventoryTimeout bounds an inventory call when NewHTTPInventory is given none
+// (ORDERGATE_INVENTORY_TIMEOUT's default).
+const DefaultInventoryTimeout = 2 * time.Second
+
+// maxInventoryBody bounds an inventory answer, so that a broken service cannot exhaust
+// memory; a longer answer is a body failure.
+const maxInventoryBody = 8 << 20
+
+// maxDrain is how much of an unused answer is read so that its connection can be reused.
+const maxDrain = 64 << 10
+
+// HTTPInventory is the inventory service ("Core Information API", resource servicePoints):
+// GET {base}/servicePoints?{criterion}={value}. A 200 answer with a JSON array (possibly
+// empty) of service points is the list of matches, and 404 means none. Every other answer
+// (5xx, 429, 401, 403, 400...), a 200 body that is not a JSON array of objects each with a
+// string id, a timeout and a connection error are transient failures, each with its cause.
+// Unknown members of a service point are ignored, so that the inventory can grow.
+type HTTPInventory struct {
+	base    string
+	token   string
+	timeout time.Duration
+	client  *http.Client
+}
+
+// NewHTTPInventory returns the inventory at base (http or https, with or without a trailing
+// slash, without a query), sending token as "Authorization: Bearer {token}" when it is not
+// empty. Each call is bounded by timeout (DefaultInventoryTimeout when not positive). A nil
+// client means a client of its own that keeps up to 64 idle connections to the inventory
+// (http.DefaultTransport keeps 2 per host, so that 16 concurrent calls would open new
+// connections all the time).
+func NewHTTPInventory(base, token string, timeout time.Duration, client *http.Client) *HTTPInventory {
+	if client == nil {
+		client = http.DefaultClient
+		if t, ok := http.DefaultTransport.(*http.Transport); ok {
+			t = t.Clone()
+			t.MaxIdleConnsPerHost = 64
+			client = &http.Client{Transport: t}
+		}
+	}
+	if timeout <= 0 {
+		timeout = DefaultInventoryTimeout
+	}
+	return &HTTPInventory{base: strings.TrimRight(base, "/"), token: token, timeout: timeout, client: client}
+}
+
+// Find implements Inventory. The value is sent query-escaped, so that "&", "=", "#", "+",
+// spaces and non-ASCII characters reach the inventory unchanged.
+func (h *HTTPInventory) Find(ctx context.Context, l order.Lookup) ([]order.ServicePoint, error) {
+	if err := checkLookup(l); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.timeout)
+	defer cancel()
+	u := h.base + "/servicePoints?" + url.Values{string(l.Criterion): {l.Value}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, transient(CauseInventoryUnavailable, "inventory URL: %w", stripURL(err))
+	}
+	req.Header.Set("Accept", "application/json")
+	if h.token != "" {
+		req.Header.Set("Authorization", "Bearer "+h.token)
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return nil, h.classify(ctx, err)
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		drain(resp.Body)
+		return none, nil
+	default:
+		drain(resp.Body)
+		return nil, transient(CauseInventoryStatus, "inventory answered %s", resp.Status)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxInventoryBody+1))
+	if err != nil {
+		return nil, h.classify(ctx, err)
+	}
+	if len(body) > maxInventoryBody {
+		return nil, transient(CauseInventoryBody, "inventory answer longer than %d bytes", maxInventoryBody)
+	}
+	return decodeAnswer(body)
+}
+
+// decodeAnswer reads a 200 answer: a JSON array of service points, each with an id.
+func decodeAnswer(body []byte) ([]order.ServicePoint, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '[' {
+		return nil, transient(CauseInventoryBody, "inventory answer is not a JSON array (%s)", describe(trimmed))
+	}
+	var list []order.ServicePoint
+	if err := json.Unmarshal(trimmed, &list); err != nil {
+		return nil, transient(CauseInventoryBody, "inventory answer is not a JSON array of service points: %w", err)
+	}
+	for i := range list {
+		if list[i].ID == "" {
+			return nil, transient(CauseInventoryBody, "inventory answer: service point %d has no id", i)
+		}
+	}
+	if len(list) == 0 {
+		return none, nil
+	}
+	return list, nil
+}
+
+// describe names the start of a body that is not an array, without echoing much of it.
+func describe(b []byte) string {
+	switch {
+	case len(b) == 0:
+		return "empty"
+	case b[0] == '{':
+		return "an object"
+	case b[0] == '<':
+		return "HTML or XML"
+	case bytes.Equal(b, []byte("null")):
+		return "null"
+	}
+	return "starts with " + fmt.Sprintf("%q", b[:min(len(b), 16)])
+}
+
+// classify tells a timeout from an unreachable service.
+func (h *HTTPInventory) classify(ctx context.Context, err error) error {
+	var ne net.Error
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return transient(CauseInventoryTimeout, "inventory did not answer within %v", h.timeout)
+	}
+	return transient(CauseInventoryUnavailable, "inventory unreachable: %w", stripURL(err))
+}
+
+// stripURL leaves the URL out of an error of net/http: it repeats the lookup's value, and a
+// URL may hold credentials someone put there.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// drain reads what is left of an answer, up to maxDrain, so that its connection can serve
+// the next call.
+func drain(r io.Reader) { _, _ = io.Copy(io.Discard, io.LimitReader(r, maxDrain)) }

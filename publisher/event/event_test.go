@@ -1,0 +1,307 @@
+package event
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ordergate/ordergate/processor/order"
+)
+
+var (
+	recordTime   = time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	decisionTime = time.Date(2026, 12, 4, 10, 0, 0, 250_000_000, time.UTC)
+	src          = Source{Topic: "orders.requests", Partition: 2, Offset: 41, Timestamp: recordTime}
+)
+
+const disconnect = `{"type":"R_BVPN_FR_1","requestedAt":"2027-01-04","properties":{"servicePoint":{"id":"SP-1"},` +
+	`"contacts":{"primary":{"title":"M","firstName":"Paul","lastName":"LANGEL","phone":"+33401010101","mobile":"+33600200200","email":"p@x.fr"}}}}`
+
+const account = `{"contact":[{"contactName":"J","partyRoleType":"OWNER","contactMedium":[{"mediumType":"Email","characteristic":{"contactType":"e","emailAddress":"j@x.fr"}}]}]}`
+
+func headers(kv ...string) []order.Header {
+	var hs []order.Header
+	for _, s := range kv {
+		k, v, _ := strings.Cut(s, "=")
+		hs = append(hs, order.Header{Key: k, Value: []byte(v)})
+	}
+	return hs
+}
+
+// decide runs the rules and, when needed, resolution with the given matches.
+func decide(t *testing.T, in *Input, matches ...order.ServicePoint) order.Decision {
+	t.Helper()
+	d := (&order.Rules{}).Decide(&order.Record{Value: in.Value, Headers: in.Headers, Timestamp: in.Source.Timestamp})
+	d.Resolve(matches)
+	return d
+}
+
+// decode parses an event's value, failing on invalid JSON.
+func decode(t *testing.T, ev Event) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(ev.Value, &m); err != nil {
+		t.Fatalf("event is not JSON: %v\n%s", err, ev.Value)
+	}
+	return m
+}
+
+func header(ev Event, name string) string {
+	for _, h := range ev.Headers {
+		if h.Key == name {
+			return string(h.Value)
+		}
+	}
+	return "<absent>"
+}
+
+func TestAcceptedEvent(t *testing.T) {
+	in := &Input{Source: src, Key: []byte("CUST-1"), Value: []byte(disconnect), Headers: headers("X-Correlation-ID=corr-1")}
+	sp := order.ServicePoint{ID: "SP-1", Reference: "R", CustomerReference: "C", Name: "N", Market: "FR", State: "OPERATIONAL"}
+	ev := Build(in, ptr(decide(t, in, sp)), decisionTime, false)
+	m := decode(t, ev)
+	want := map[string]any{
+		"eventId":       ID(src),
+		"eventType":     "order.accepted",
+		"eventTime":     "2026-12-04T10:00:00.250Z",
+		"correlationId": "corr-1",
+		"requestType":   "R_BVPN_FR_1",
+	}
+	for k, v := range want {
+		if m[k] != v {
+			t.Errorf("%s = %v, want %v", k, m[k], v)
+		}
+	}
+	source := m["source"].(map[string]any)
+	if source["topic"] != "orders.requests" || source["partition"] != 2.0 || source["offset"] != 41.0 || source["timestamp"] != "2026-12-04T10:00:00.000Z" {
+		t.Errorf("source %v", source)
+	}
+	if m["servicePoint"].(map[string]any)["state"] != "OPERATIONAL" {
+		t.Errorf("servicePoint %v", m["servicePoint"])
+	}
+	for _, absent := range []string{"error", "errors", "warnings", "billingAccount", "requestTruncated"} {
+		if _, ok := m[absent]; ok {
+			t.Errorf("%s present on an accepted BVPN event", absent)
+		}
+	}
+	if req, ok := m["request"].(map[string]any); !ok || req["type"] != "R_BVPN_FR_1" {
+		t.Errorf("request not embedded as JSON: %v", m["request"])
+	}
+	if string(ev.Key) != "CUST-1" {
+		t.Errorf("key %q, want the input's", ev.Key)
+	}
+	for name, v := range map[string]string{
+		"ce_specversion": "1.0", "ce_id": ID(src), "ce_source": "ordergate", "ce_type": "order.accepted",
+		"ce_time": "2026-12-04T10:00:00.250Z", "content-type": "application/json", "X-Correlation-ID": "corr-1",
+	} {
+		if got := header(ev, name); got != v {
+			t.Errorf("header %s = %q, want %q", name, got, v)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestPresenceRules(t *testing.T) {
+	t.Run("servicePoint on a row-19 rejection", func(t *testing.T) {
+		in := &Input{Source: src, Value: []byte(disconnect)}
+		d := decide(t, in, order.ServicePoint{ID: "SP-1", Market: "ES"})
+		m := decode(t, Build(in, &d, decisionTime, false))
+		if m["servicePoint"] == nil || m["error"].(map[string]any)["code"] != 3620.0 {
+			t.Fatalf("got %v", m)
+		}
+		if m["errors"].([]any)[0].(map[string]any)["field"] != "properties.servicePoint" {
+			t.Errorf("errors %v", m["errors"])
+		}
+		if _, ok := m["error"].(map[string]any)["field"]; ok {
+			t.Errorf("error carries a field; only errors entries do")
+		}
+	})
+	t.Run("no servicePoint when the identifiers disagree", func(t *testing.T) {
+		in := &Input{Source: src, Value: []byte(strings.Replace(disconnect, `{"id":"SP-1"}`, `{"id":"SP-1","reference":"R-2"}`, 1))}
+		d := decide(t, in, order.ServicePoint{ID: "SP-1", Reference: "R-1", Market: "FR"})
+		m := decode(t, Build(in, &d, decisionTime, false))
+		if _, ok := m["servicePoint"]; ok || m["error"].(map[string]any)["code"] != 3622.0 {
+			t.Fatalf("got %v", m)
+		}
+	})
+	t.Run("billingAccount and warnings on a rejected account request", func(t *testing.T) {
+		in := &Input{Source: src, Value: []byte(`{"contact":[]}`), Headers: headers(
+			"type=PATCH-billingAccountById", "businessId=PA", "id=ACC-9", "client_id=abcde", "client_secret=fghij", "lob=FIXED")}
+		d := decide(t, in)
+		m := decode(t, Build(in, &d, decisionTime, false))
+		if m["eventType"] != "order.rejected" {
+			t.Fatalf("got %v", m)
+		}
+		ba := m["billingAccount"].(map[string]any)
+		if ba["businessId"] != "PA" || ba["id"] != "ACC-9" {
+			t.Errorf("billingAccount %v", ba)
+		}
+		if w := m["warnings"].([]any); len(w) != 1 || w[0] != "header 'lob' is deprecated" {
+			t.Errorf("warnings %v", w)
+		}
+	})
+	t.Run("no key: the key is the correlation id, read without regard to case", func(t *testing.T) {
+		in := &Input{Source: src, Value: []byte(account), Headers: headers("x-correlation-id=abc-123")}
+		d := decide(t, in)
+		ev := Build(in, &d, decisionTime, false)
+		if string(ev.Key) != "abc-123" || header(ev, "X-Correlation-ID") != "abc-123" || decode(t, ev)["correlationId"] != "abc-123" {
+			t.Errorf("key %q, header %q", ev.Key, header(ev, "X-Correlation-ID"))
+		}
+	})
+	t.Run("no key and no correlation id: both are the event id", func(t *testing.T) {
+		in := &Input{Source: src, Key: []byte{}, Value: []byte(account)}
+		d := decide(t, in)
+		ev := Build(in, &d, decisionTime, false)
+		if string(ev.Key) != ev.ID || header(ev, "X-Correlation-ID") != ev.ID || decode(t, ev)["correlationId"] != ev.ID {
+			t.Errorf("key %q, id %q", ev.Key, ev.ID)
+		}
+	})
+	t.Run("request as a string when not an object, null when empty", func(t *testing.T) {
+		for value, want := range map[string]any{"": nil, "[1,2]": "[1,2]", "\xff{": "\uFFFD{"} {
+			in := &Input{Source: src, Value: []byte(value)}
+			d := decide(t, in)
+			m := decode(t, Build(in, &d, decisionTime, false))
+			if m["request"] != want {
+				t.Errorf("value %q: request %#v, want %#v", value, m["request"], want)
+			}
+		}
+		in := &Input{Source: src, Value: []byte(`[` + strings.Repeat(`"é",`, 3000) + `1]`)}
+		d := decide(t, in)
+		m := decode(t, Build(in, &d, decisionTime, false))
+		if s := m["request"].(string); !strings.HasPrefix(s, `["é","é"`) || len(s) > RequestCutBytes+3 {
+			t.Errorf("request string of %d bytes", len(s))
+		}
+	})
+	t.Run("a cut event keeps 4 KiB of the request and 100 errors", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString(`{"type":"R_BVPN_FR_1","requestedAt":"2027-01-04","properties":{"servicePoint":{"id":"S"},"contacts":{"primary":{"title":"M","firstName":"P","lastName":"L","phone":"+33401010101","mobile":"+33600200200","email":"p@x.fr"}}`)
+		for i := range 150 {
+			b.WriteString(`,"unknown` + strings.Repeat("x", 40) + string(rune('a'+i%26)) + strings.Repeat("y", i) + `":1`)
+		}
+		b.WriteString(`}}`)
+		in := &Input{Source: src, Value: []byte(b.String())}
+		d := decide(t, in)
+		if len(d.Errors) != 150 {
+			t.Fatalf("want 150 violations, got %d", len(d.Errors))
+		}
+		full := decode(t, Build(in, &d, decisionTime, false))
+		ev := Build(in, &d, decisionTime, true)
+		m := decode(t, ev)
+		if _, ok := full["requestTruncated"]; ok {
+			t.Errorf("requestTruncated on a whole event")
+		}
+		if m["requestTruncated"] != true || !ev.Truncated {
+			t.Errorf("requestTruncated %v", m["requestTruncated"])
+		}
+		if s, ok := m["request"].(string); !ok || s != b.String()[:RequestCutBytes] {
+			t.Errorf("request not cut to its first 4 KiB")
+		}
+		if n := len(m["errors"].([]any)); n != MaxErrorsWhenCut {
+			t.Errorf("%d errors, want %d", n, MaxErrorsWhenCut)
+		}
+		if len(ev.Value) >= len(Build(in, &d, decisionTime, false).Value) {
+			t.Errorf("cut event is not smaller")
+		}
+	})
+}
+
+func TestID(t *testing.T) {
+	base := ID(src)
+	if ID(src) != base {
+		t.Fatal("same source, different ids")
+	}
+	if len(base) != 36 || base[14] != '5' {
+		t.Fatalf("%q is not a version 5 UUID", base)
+	}
+	for name, s := range map[string]Source{
+		"topic":     {Topic: "orders.requests.v2", Partition: 2, Offset: 41, Timestamp: recordTime},
+		"partition": {Topic: src.Topic, Partition: 3, Offset: 41, Timestamp: recordTime},
+		"offset":    {Topic: src.Topic, Partition: 2, Offset: 42, Timestamp: recordTime},
+		"timestamp": {Topic: src.Topic, Partition: 2, Offset: 41, Timestamp: recordTime.Add(time.Millisecond)},
+		// the fields are separated, so shifting digits between them cannot collide
+		"shifted": {Topic: src.Topic, Partition: 24, Offset: 1, Timestamp: recordTime},
+	} {
+		if ID(s) == base {
+			t.Errorf("changing the %s keeps the id", name)
+		}
+	}
+}
+
+func TestDeadLetter(t *testing.T) {
+	in := &Input{Source: src, Key: []byte("K"), Value: []byte("v"), Headers: headers("Client_Secret=hunter22", "client_id=abcde", "type=x")}
+	dl := BuildDeadLetter(in, "id-1", "MESSAGE_TOO_LARGE")
+	if string(dl.Key) != "K" || string(dl.Value) != "v" {
+		t.Errorf("key/value changed")
+	}
+	var names []string
+	for _, h := range dl.Headers {
+		names = append(names, h.Key+"="+string(h.Value))
+	}
+	want := "client_id=abcde type=x dlq_reason=MESSAGE_TOO_LARGE dlq_source=orders.requests/2/41 ce_id=id-1"
+	if strings.Join(names, " ") != want {
+		t.Errorf("headers %q, want %q", strings.Join(names, " "), want)
+	}
+}
+
+func TestAppendString(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain": `"plain"`, `q"b\`: `"q\"b\\"`, "a\nb\t\x01": `"a\nb\t\u0001"`, "é€😀": `"é€😀"`, "\xffx": `"` + "\uFFFD" + `x"`,
+	} {
+		got := string(appendString(nil, in))
+		if got != want {
+			t.Errorf("%q: got %s, want %s", in, got, want)
+		}
+		if !json.Valid([]byte(got)) {
+			t.Errorf("%q: invalid JSON %s", in, got)
+		}
+	}
+}
+
+func BenchmarkBuild(b *testing.B) {
+	in := &Input{Source: src, Key: []byte("CUST-1"), Value: []byte(disconnect), Headers: headers("X-Correlation-ID=corr-1")}
+	d := (&order.Rules{}).Decide(&order.Record{Value: in.Value, Headers: in.Headers, Timestamp: recordTime})
+	d.Resolve([]order.ServicePoint{{ID: "SP-1", Market: "FR", State: "OPERATIONAL"}})
+	var bd Builder
+	b.ReportAllocs()
+	for b.Loop() {
+		bd.Reset()
+		bd.Build(in, &d, decisionTime, false)
+	}
+}
+
+func TestIDIsRFC4122Version5(t *testing.T) {
+	for _, s := range []Source{src, {Topic: "orders.requests", Partition: 0, Offset: 0, Timestamp: time.UnixMilli(0)}, {Topic: strings.Repeat("t", 249), Partition: 7, Offset: 1 << 40, Timestamp: recordTime}} {
+		name := []byte(s.Topic + "\x00" + strconv.Itoa(s.Partition) + "\x00" + strconv.FormatInt(s.Offset, 10) + "\x00" + strconv.FormatInt(s.Timestamp.UnixMilli(), 10))
+		if want := uuid.NewSHA1(namespace, name).String(); ID(s) != want {
+			t.Errorf("ID(%v) = %s, uuid.NewSHA1 gives %s", s, ID(s), want)
+		}
+	}
+}
+
+// TestBuilderArenaKeepsEvents builds many events with one Builder (the arena grows over
+// several blocks) and checks that each is intact afterwards.
+func TestBuilderArenaKeepsEvents(t *testing.T) {
+	var bd Builder
+	var evs []Event
+	var want [][]byte
+	for i := range 2000 {
+		s := src
+		s.Offset = int64(i)
+		in := &Input{Source: s, Value: []byte(disconnect), Headers: headers("X-Correlation-ID=c" + strconv.Itoa(i))}
+		d := decide(t, in, order.ServicePoint{ID: "SP-1", Market: "FR"})
+		ev := bd.Build(in, &d, decisionTime, i%7 == 0)
+		evs = append(evs, ev)
+		want = append(want, append([]byte(nil), ev.Value...))
+	}
+	for i, ev := range evs {
+		if string(ev.Value) != string(want[i]) || header(ev, "X-Correlation-ID") != "c"+strconv.Itoa(i) || header(ev, "ce_id") != ev.ID {
+			t.Fatalf("event %d changed after later builds", i)
+		}
+		decode(t, ev)
+	}
+}
