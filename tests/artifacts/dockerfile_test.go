@@ -285,7 +285,7 @@ func TestDockerBuildContext(t *testing.T) {
 	for rel, want := range map[string]bool{
 		"internal/foundation/samples/requests/samples.json": false, "internal/foundation/samples/requests/bodies/empty.json": false,
 		"internal/foundation/samples/embed.go": false,
-		"go.mod": false, "go.sum": false, "cmd/ordergate/main.go": false, "processor/order/rules.go": false,
+		"go.mod":                               false, "go.sum": false, "cmd/ordergate/main.go": false, "processor/order/rules.go": false,
 		".git/HEAD": true, "processor/order/rules_test.go": true, "docs/contract.md": true, "processor/order/testdata/x": true,
 		"tests/artifacts/schema_test.go": true, "ordergate": true,
 	} {
