@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/ordergate/ordergate/internal/foundation/retry"
 )
 
 // committer commits the offsets of a generation's partitions from one goroutine: partitions
@@ -82,7 +84,7 @@ func (k *committer) run(ctx context.Context) {
 		}
 		policy := k.c.cfg.Retry
 		policy.OnRetry = func(err error, attempt int, since time.Time) {
-			k.c.cfg.Observer.Retry("kafka_commit")
+			k.c.cfg.Observer.Retry(retry.CauseKafkaCommit)
 			k.c.cfg.Health.Retrying("commit", since)
 			if attempt == 1 || attempt%10 == 0 {
 				k.c.cfg.Logger.Warn("offset commit failed, retrying", "attempt", attempt, "err", err)

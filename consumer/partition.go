@@ -40,7 +40,7 @@ type commitError struct{ err error }
 
 func (e commitError) Error() string { return "offset commit: " + e.err.Error() }
 func (e commitError) Unwrap() error { return e.err }
-func (e commitError) Cause() string { return "kafka_commit" }
+func (e commitError) Cause() string { return retry.CauseKafkaCommit }
 
 // run consumes the partition until fetch or the generation ends. The batch in hand is
 // finished (decided, published, committed) unless work or the generation ends first.
@@ -134,7 +134,7 @@ func (p *partition) fetchBatch(ctx context.Context, reader *kafka.Reader, msgs [
 		// The reader retries connections by itself; an error here is reported after
 		// several failed attempts. Keep going, but not in a tight loop.
 		cfg.Logger.Warn("fetch failed, retrying", "partition", p.id, "err", err)
-		cfg.Observer.Retry("kafka_fetch")
+		cfg.Observer.Retry(retry.CauseKafkaFetch)
 		select {
 		case <-ctx.Done():
 			return msgs

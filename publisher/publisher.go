@@ -14,6 +14,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/ordergate/ordergate/internal/foundation/retry"
 	"github.com/ordergate/ordergate/processor"
 	"github.com/ordergate/ordergate/publisher/event"
 )
@@ -214,8 +215,8 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%d records not acknowledged (%s): %v", e.pending, e.cause, e.err)
 }
 
-// Cause is the failure's cause label: kafka_produce, or kafka_refused when the broker
-// refused a dead-letter record itself.
+// Cause is the failure's cause label: retry.CauseKafkaProduce, or retry.CauseKafkaRefused
+// when the broker refused a dead-letter record itself.
 func (e *Error) Cause() string { return e.cause }
 
 // Unwrap returns the writer's error.
@@ -269,7 +270,7 @@ func (p *Publisher) Send(ctx context.Context, b *Batch) error {
 	write(p.dlq, dlqIdx)
 	idx = append(idx, dlqIdx...)
 	now := p.now()
-	failed, cause := 0, "kafka_produce"
+	failed, cause := 0, retry.CauseKafkaProduce
 	var first error
 	var tooLarge []int
 	for j, i := range idx {
@@ -287,7 +288,7 @@ func (p *Publisher) Send(ctx context.Context, b *Batch) error {
 		}
 		switch {
 		case b.kinds[i] == KindDLQ && (errors.Is(werr, kafka.MessageSizeTooLarge) || errors.Is(werr, kafka.InvalidRecord)):
-			cause = "kafka_refused"
+			cause = retry.CauseKafkaRefused
 		case errors.Is(werr, kafka.MessageSizeTooLarge):
 			tooLarge = append(tooLarge, i)
 		case errors.Is(werr, kafka.InvalidRecord):

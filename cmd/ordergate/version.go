@@ -2,22 +2,12 @@ package main
 
 import (
 	"fmt"
-	"runtime"
-	"runtime/debug"
+
+	"github.com/ordergate/ordergate/internal/foundation/metrics"
 )
 
 func cmdVersion(_ []string, e *env) int {
-	version, revision := "devel", "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			version = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				revision = s.Value
-			}
-		}
-	}
-	fmt.Fprintf(e.stdout, "ordergate %s (revision %s, %s)\n", version, revision, runtime.Version())
+	b := metrics.Build()
+	fmt.Fprintf(e.stdout, "ordergate %s (revision %s, %s)\n", b.Version, b.Revision, b.GoVersion)
 	return exitOK
 }

@@ -16,7 +16,7 @@
 // Keys are {prefix}sp:{criterion}:{value} (see Key for why values need no escaping) and
 // values the JSON array of matches ("[]" for none).
 //
-// Failures are typed: a *TransientError with one cause of a small fixed set (Causes) for
+// Failures are typed: a *TransientError with one cause of the catalog of package retry for
 // Redis and inventory failures, which the caller retries and counts by cause, and which
 // never turns into an empty answer. A corrupt cache entry is a miss, answered by the
 // inventory and overwritten. Measurements go to an Observer (no metrics library here) and

@@ -3,28 +3,19 @@ package servicepoint
 import (
 	"errors"
 	"fmt"
+
+	"github.com/ordergate/ordergate/internal/foundation/retry"
 )
 
-// The causes of transient failures: a small fixed set, used as metric labels ("retries by
-// cause") and in logs.
+// The causes of transient failures, from the catalog of package retry: metric labels
+// ("retries by cause") and log values.
 const (
-	// CauseRedis: Redis did not answer the batch's read (refused, timed out, error reply).
-	CauseRedis = "redis"
-	// CauseInventoryTimeout: the inventory did not answer within its timeout, or the caller
-	// gave up waiting for it.
-	CauseInventoryTimeout = "inventory_timeout"
-	// CauseInventoryUnavailable: the inventory could not be reached (refused, reset, DNS).
-	CauseInventoryUnavailable = "inventory_unavailable"
-	// CauseInventoryStatus: the inventory answered a status other than 200 and 404.
-	CauseInventoryStatus = "inventory_status"
-	// CauseInventoryBody: the inventory answered 200 with a body that is not a JSON array
-	// of service points.
-	CauseInventoryBody = "inventory_body"
+	CauseRedis                = retry.CauseRedis
+	CauseInventoryTimeout     = retry.CauseInventoryTimeout
+	CauseInventoryUnavailable = retry.CauseInventoryUnavailable
+	CauseInventoryStatus      = retry.CauseInventoryStatus
+	CauseInventoryBody        = retry.CauseInventoryBody
 )
-
-// Causes lists every cause a TransientError can carry, for metrics that pre-declare their
-// label values.
-var Causes = []string{CauseRedis, CauseInventoryTimeout, CauseInventoryUnavailable, CauseInventoryStatus, CauseInventoryBody}
 
 // ErrTransient matches every *TransientError with errors.Is.
 var ErrTransient = errors.New("servicepoint: transient failure")

@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -98,14 +97,6 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *Worker, err e
 		startup = 30 * time.Second
 	}
 	w.metrics = metrics.New(w.reg)
-	// Every cause of a retry or a failed publish starts at zero, so that rate() and the
-	// dashboards see the first one.
-	for _, cause := range slices.Concat(servicepoint.Causes, []string{"kafka_fetch", "kafka_commit", "kafka_produce", "kafka_refused", "other"}) {
-		w.metrics.Retries.WithLabelValues(cause)
-	}
-	for _, cause := range []string{"kafka_produce", "kafka_refused"} {
-		w.metrics.PublishFailures.WithLabelValues(cause)
-	}
 	w.health = health.New(cfg.StuckAfter, nil)
 	w.health.OnChange(func(ready bool) {
 		w.metrics.Ready.Set(boolFloat(ready))

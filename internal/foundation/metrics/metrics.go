@@ -11,6 +11,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/ordergate/ordergate/internal/foundation/retry"
 )
 
 // Metrics are the collectors of one worker.
@@ -103,10 +105,10 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.BatchSize, m.InFlight, m.OffsetResets, m.Ready, m.StuckPartitions, m.AssignedPartitions} {
 		f(c)
 	}
-	version, revision := buildVersion()
+	b := Build()
 	info := prometheus.NewGauge(prometheus.GaugeOpts{Name: "ordergate_build_info",
 		Help:        "Always 1; the labels say which build is running.",
-		ConstLabels: prometheus.Labels{"version": version, "revision": revision, "goversion": runtime.Version()}})
+		ConstLabels: prometheus.Labels{"version": b.Version, "revision": b.Revision, "goversion": b.GoVersion}})
 	info.Set(1)
 	f(info)
 	f(collectors.NewGoCollector())
@@ -115,25 +117,42 @@ func New(reg prometheus.Registerer) *Metrics {
 	for _, r := range []string{"ok", "not_found", "timeout", "unavailable", "status", "body"} {
 		m.InventoryCalls.WithLabelValues(r)
 	}
+	for _, c := range retry.Causes {
+		m.Retries.WithLabelValues(c.Label)
+		if c.Publish {
+			m.PublishFailures.WithLabelValues(c.Label)
+		}
+	}
 	return m
 }
 
-// buildVersion reads the module version and VCS revision stamped by the Go toolchain.
-func buildVersion() (version, revision string) {
-	version, revision = "devel", "unknown"
+// BuildInfo says which build is running: the labels of ordergate_build_info and what
+// `ordergate version` prints.
+type BuildInfo struct {
+	// Version is the module version, or "devel" for a build from a work tree.
+	Version string
+	// Revision is the VCS revision stamped by the Go toolchain, or "unknown".
+	Revision string
+	// GoVersion is the Go release that built the binary.
+	GoVersion string
+}
+
+// Build reads the module version and VCS revision stamped by the Go toolchain.
+func Build() BuildInfo {
+	b := BuildInfo{Version: "devel", Revision: "unknown", GoVersion: runtime.Version()}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return
+		return b
 	}
 	if v := bi.Main.Version; v != "" && v != "(devel)" {
-		version = v
+		b.Version = v
 	}
 	for _, s := range bi.Settings {
 		if s.Key == "vcs.revision" && s.Value != "" {
-			revision = s.Value
+			b.Revision = s.Value
 		}
 	}
-	return
+	return b
 }
 
 // Partition returns the label value of a partition.

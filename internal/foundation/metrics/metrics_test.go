@@ -8,6 +8,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/ordergate/ordergate/internal/foundation/retry"
 )
 
 func gather(t *testing.T, reg *prometheus.Registry) map[string]*dto.MetricFamily {
@@ -202,5 +204,37 @@ func TestPartition(t *testing.T) {
 		if got := Partition(p); got != want {
 			t.Errorf("Partition(%d) = %q, want %q", p, got, want)
 		}
+	}
+}
+
+// TestEveryCauseStartsAtZero: each cause of the catalog is a series from the start, so that
+// rate() and the dashboards see its first retry; the publish causes label the publish
+// failures too, and no other label does.
+func TestEveryCauseStartsAtZero(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	New(reg)
+	fams := gather(t, reg)
+	series := func(name string) map[string]bool {
+		out := map[string]bool{}
+		for _, m := range fams[name].GetMetric() {
+			out[labelsOf(m)["cause"]] = true
+		}
+		return out
+	}
+	retries, publish := series("ordergate_retries_total"), series("ordergate_publish_failures_total")
+	wantPublish := 0
+	for _, c := range retry.Causes {
+		if !retries[c.Label] {
+			t.Errorf("ordergate_retries_total{cause=%q} does not exist from the start", c.Label)
+		}
+		if c.Publish {
+			wantPublish++
+			if !publish[c.Label] {
+				t.Errorf("ordergate_publish_failures_total{cause=%q} does not exist from the start", c.Label)
+			}
+		}
+	}
+	if len(retries) != len(retry.Causes) || len(publish) != wantPublish {
+		t.Errorf("%d retry and %d publish series, want %d and %d", len(retries), len(publish), len(retry.Causes), wantPublish)
 	}
 }

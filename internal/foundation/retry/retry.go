@@ -10,19 +10,19 @@ import (
 	"time"
 )
 
-// Causer is implemented by errors that know their cause, a short label from a small fixed
-// set ("redis", "inventory_timeout", "kafka_produce"...), used for metrics and logs.
+// Causer is implemented by errors that know their cause: one label of Causes, used for
+// metrics and logs.
 type Causer interface {
 	Cause() string
 }
 
-// CauseOf returns the cause of err, or "other".
+// CauseOf returns the cause of err, or CauseOther.
 func CauseOf(err error) string {
 	var c Causer
 	if errors.As(err, &c) {
 		return c.Cause()
 	}
-	return "other"
+	return CauseOther
 }
 
 // Policy says how to wait between attempts.
