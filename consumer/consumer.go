@@ -18,13 +18,13 @@ import (
 
 	"github.com/ordergate/ordergate/internal/foundation/retry"
 	"github.com/ordergate/ordergate/processor"
+	"github.com/ordergate/ordergate/processor/order"
 	"github.com/ordergate/ordergate/publisher"
-	"github.com/ordergate/ordergate/publisher/event"
 )
 
 // Processor decides a batch (see processor.Processor).
 type Processor interface {
-	Process(ctx context.Context, in []event.Input, out []processor.Result) error
+	Process(ctx context.Context, in []order.Record, out []processor.Result) error
 }
 
 // Publisher publishes the decisions of a batch (see publisher.Publisher).

@@ -14,7 +14,6 @@ import (
 	"github.com/ordergate/ordergate/processor"
 	"github.com/ordergate/ordergate/processor/order"
 	"github.com/ordergate/ordergate/publisher"
-	"github.com/ordergate/ordergate/publisher/event"
 )
 
 // partition is one assigned partition of a generation.
@@ -29,7 +28,7 @@ type partition struct {
 	position atomic.Int64
 
 	// Memory reused from one batch to the next (a batch is done when handle returns).
-	inputs  []event.Input
+	inputs  []order.Record
 	results []processor.Result
 	headers []order.Header
 	batch   *publisher.Batch
@@ -163,7 +162,7 @@ func (p *partition) fetchBatch(ctx context.Context, reader *kafka.Reader, msgs [
 func (p *partition) handle(ctx context.Context, msgs []kafka.Message) bool {
 	n := len(msgs)
 	if cap(p.inputs) < n {
-		p.inputs, p.results = make([]event.Input, n), make([]processor.Result, n)
+		p.inputs, p.results = make([]order.Record, n), make([]processor.Result, n)
 	}
 	inputs, results := p.inputs[:n], p.results[:n]
 	p.headers = p.headers[:0]
@@ -173,11 +172,12 @@ func (p *partition) handle(ctx context.Context, msgs []kafka.Message) bool {
 		for _, h := range m.Headers {
 			p.headers = append(p.headers, order.Header{Key: h.Key, Value: h.Value})
 		}
-		inputs[i] = event.Input{
-			Source:  event.Source{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Timestamp: m.Time},
+		inputs[i] = order.Record{
 			Key:     m.Key,
 			Value:   m.Value,
 			Headers: p.headers[start:len(p.headers):len(p.headers)],
+			Time:    m.Time,
+			Source:  order.Source{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset},
 		}
 	}
 	if p.step(ctx, func(ctx context.Context) error { return p.c.proc.Process(ctx, inputs, results) }) != nil {

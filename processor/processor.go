@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ordergate/ordergate/processor/order"
-	"github.com/ordergate/ordergate/publisher/event"
 )
 
 // Resolver answers the service-point lookups of a batch: matches[i] are the service points
@@ -21,7 +20,7 @@ type Resolver interface {
 
 // Result is the final decision for one input record.
 type Result struct {
-	Input    *event.Input
+	Record   *order.Record
 	Decision order.Decision
 	// Decided is when the decision was made (the event's eventTime).
 	Decided time.Time
@@ -56,15 +55,15 @@ func (p *Processor) Rules() *order.Rules { return p.rules.Load() }
 // Process decides every input and writes the results to out (same length and order as in).
 // Resolution is one Resolver call for the whole batch. On an error, which is always
 // transient, out is incomplete and the whole batch must be processed again.
-func (p *Processor) Process(ctx context.Context, in []event.Input, out []Result) error {
+func (p *Processor) Process(ctx context.Context, in []order.Record, out []Result) error {
 	rules := p.rules.Load()
 	var lookups []order.Lookup
 	var pending []int
 	for i := range in {
 		start := time.Now()
 		r := &out[i]
-		r.Input = &in[i]
-		r.Decision = rules.Decide(&order.Record{Value: in[i].Value, Headers: in[i].Headers, Timestamp: in[i].Source.Timestamp})
+		r.Record = &in[i]
+		r.Decision = rules.Decide(&in[i])
 		r.DecideDuration = time.Since(start)
 		if r.Decision.Outcome == order.NeedsServicePoint {
 			lookups = append(lookups, r.Decision.Lookup)

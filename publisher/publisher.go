@@ -16,6 +16,7 @@ import (
 
 	"github.com/ordergate/ordergate/internal/foundation/retry"
 	"github.com/ordergate/ordergate/processor"
+	"github.com/ordergate/ordergate/processor/order"
 	"github.com/ordergate/ordergate/publisher/event"
 )
 
@@ -138,7 +139,7 @@ func (p *Publisher) PrepareInto(b *Batch, results []processor.Result) *Batch {
 	b.builder.Reset()
 	for i := range results {
 		if p.forward {
-			in := results[i].Input
+			in := results[i].Record
 			hs := make([]kafka.Header, len(in.Headers))
 			for j, h := range in.Headers {
 				hs[j] = kafka.Header{Key: h.Key, Value: h.Value}
@@ -156,7 +157,7 @@ func (p *Publisher) prepare(b *Batch, i int, kind Kind, reason string) {
 	r := &b.results[i]
 	limit := p.Limit()
 	for kind <= KindTruncated {
-		ev := b.builder.Build(r.Input, &r.Decision, r.Decided, kind == KindTruncated)
+		ev := b.builder.Build(r.Record, &r.Decision, r.Decided, kind == KindTruncated)
 		topic := p.topics.Rejected
 		if ev.Accepted {
 			topic = p.topics.Accepted
@@ -169,7 +170,7 @@ func (p *Publisher) prepare(b *Batch, i int, kind Kind, reason string) {
 		reason = fmt.Sprintf("event of %d bytes is larger than the output topic accepts (%d bytes) even with its request cut to %d bytes", size(&msg), limit, event.RequestCutBytes)
 		kind++
 	}
-	dl := event.BuildDeadLetter(r.Input, event.ID(r.Input.Source), reason)
+	dl := event.BuildDeadLetter(r.Record, event.ID(r.Record), reason)
 	b.msgs[i] = kafka.Message{Topic: p.topics.DLQ, Key: dl.Key, Value: dl.Value, Headers: b.kafkaHeaders(dl.Headers)}
 	b.kinds[i] = KindDLQ
 }
@@ -184,7 +185,7 @@ func resize[T any](s []T, n int) []T {
 
 // kafkaHeaders converts headers into the batch's backing array (one allocation for the
 // headers of the whole batch).
-func (b *Batch) kafkaHeaders(hs []event.Header) []kafka.Header {
+func (b *Batch) kafkaHeaders(hs []order.Header) []kafka.Header {
 	if cap(b.headers)-len(b.headers) < len(hs) {
 		b.headers = make([]kafka.Header, 0, max(len(hs)*(len(b.results)+1), 64))
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/ordergate/ordergate/processor"
 	"github.com/ordergate/ordergate/processor/order"
-	"github.com/ordergate/ordergate/publisher/event"
 )
 
 // fakeWriter answers each WriteMessages call with the next scripted answer: per message, nil
@@ -71,11 +70,11 @@ func results(t *testing.T, values ...string) []processor.Result {
 	t.Helper()
 	out := make([]processor.Result, len(values))
 	for i, v := range values {
-		in := &event.Input{Source: event.Source{Topic: "in", Partition: 0, Offset: int64(i), Timestamp: at}, Key: []byte("k"), Value: []byte(v),
+		in := &order.Record{Source: order.Source{Topic: "in", Partition: 0, Offset: int64(i)}, Time: at, Key: []byte("k"), Value: []byte(v),
 			Headers: []order.Header{{Key: "type", Value: []byte("PATCH-billingAccountById")}, {Key: "businessId", Value: []byte("PA")},
 				{Key: "id", Value: []byte("A1")}, {Key: "client_id", Value: []byte("abcde")}, {Key: "client_secret", Value: []byte("s3cret")}}}
-		d := (&order.Rules{}).Decide(&order.Record{Value: in.Value, Headers: in.Headers, Timestamp: at})
-		out[i] = processor.Result{Input: in, Decision: d, Decided: at}
+		d := (&order.Rules{}).Decide(in)
+		out[i] = processor.Result{Record: in, Decision: d, Decided: at}
 	}
 	return out
 }

@@ -19,8 +19,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/ordergate/ordergate/config"
+	"github.com/ordergate/ordergate/internal/app/produce"
 	"github.com/ordergate/ordergate/internal/app/worker"
 	"github.com/ordergate/ordergate/internal/foundation/samples"
+	"github.com/ordergate/ordergate/processor/order"
 	"github.com/ordergate/ordergate/processor/servicepoint"
 )
 
@@ -293,26 +295,8 @@ func (d *devRun) run(ctx context.Context, once bool) int {
 
 // publish writes one sample to the input topic and returns its partition and offset.
 func (d *devRun) publish(ctx context.Context, s *samples.Sample) (int, int64, error) {
-	rec := kafka.Record{Time: s.Time, Value: kafka.NewBytes(s.Value)}
-	msg := kafka.Message{Value: s.Value}
-	if s.Key != "" {
-		rec.Key = kafka.NewBytes([]byte(s.Key))
-		msg.Key = []byte(s.Key)
-	}
-	for _, h := range s.Headers {
-		rec.Headers = append(rec.Headers, kafka.Header{Key: h[0], Value: []byte(h[1])})
-	}
-	p := kafka.Murmur2Balancer{}.Balance(msg, 0, 1, 2) // devPartitions
-	resp, err := d.client.Produce(ctx, &kafka.ProduceRequest{
-		Topic: devTopics[0], Partition: p, RequiredAcks: kafka.RequireAll, Records: kafka.NewRecordReader(rec),
-	})
-	if err == nil && resp.Error != nil {
-		err = resp.Error
-	}
-	if err != nil {
-		return 0, 0, err
-	}
-	return p, resp.BaseOffset, nil
+	rec := order.Record{Key: []byte(s.Key), Value: s.Value, Headers: order.HeaderPairs(s.Headers), Time: s.Time}
+	return produce.One(ctx, d.client, devTopics[0], []int{0, 1, 2}, &rec) // devPartitions
 }
 
 // devOutcome is one event read back from the output topics.

@@ -14,6 +14,8 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/ordergate/ordergate/config"
+	"github.com/ordergate/ordergate/internal/app/produce"
+	"github.com/ordergate/ordergate/processor/order"
 )
 
 // devStateFile is where a running `ordergate dev` writes its broker address, so that
@@ -109,29 +111,15 @@ func cmdProduce(args []string, e *env) int {
 			fmt.Fprintln(e.stderr, "ordergate produce:", err)
 			return exitUsage
 		}
-		rec := kafka.Record{Time: recordTime, Value: kafka.NewBytes(value)}
-		msg := kafka.Message{Value: value}
-		if *key != "" {
-			rec.Key = kafka.NewBytes([]byte(*key))
-			msg.Key = []byte(*key)
-		}
-		for _, h := range headers {
-			rec.Headers = append(rec.Headers, kafka.Header{Key: h.Key, Value: h.Value})
-		}
 		// The partition Java producers and ordergate's own writer would pick: murmur2 of
 		// the key (a random partition without a key).
-		p := kafka.Murmur2Balancer{}.Balance(msg, partitions...)
-		resp, err := client.Produce(ctx, &kafka.ProduceRequest{
-			Topic: *topic, Partition: p, RequiredAcks: kafka.RequireAll, Records: kafka.NewRecordReader(rec),
-		})
-		if err == nil && resp.Error != nil {
-			err = resp.Error
-		}
+		rec := order.Record{Key: []byte(*key), Value: value, Headers: headers, Time: recordTime}
+		p, offset, err := produce.One(ctx, client, *topic, partitions, &rec)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "ordergate produce: %s to %s at %s: %v\n", name, *topic, strings.Join(addrs, ","), err)
 			return exitFailure
 		}
-		fmt.Fprintf(e.stdout, "%s: %s partition %d offset %d\n", name, *topic, p, resp.BaseOffset)
+		fmt.Fprintf(e.stdout, "%s: %s partition %d offset %d\n", name, *topic, p, offset)
 	}
 	return exitOK
 }

@@ -89,15 +89,16 @@ func cmdValidate(args []string, e *env) int {
 			fmt.Fprintf(e.stderr, "ordergate validate: %v\n", err)
 			return exitUsage
 		}
-		in := &event.Input{
-			Source:  event.Source{Topic: "file", Partition: 0, Offset: int64(i), Timestamp: recordTime},
+		in := &order.Record{
 			Value:   value,
 			Headers: headers,
+			Time:    recordTime,
+			Source:  order.Source{Topic: "file", Partition: 0, Offset: int64(i)},
 		}
 		if *key != "" {
 			in.Key = []byte(*key)
 		}
-		d := rules.Decide(&order.Record{Value: in.Value, Headers: in.Headers, Timestamp: recordTime})
+		d := rules.Decide(in)
 		if d.Outcome == order.NeedsServicePoint {
 			if inv == nil {
 				fmt.Fprintf(e.stderr, "ordergate validate: %s: passes rows 1-16; resolving its service point (%s %q) needs --inventory FILE\n",

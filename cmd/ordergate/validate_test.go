@@ -499,11 +499,12 @@ func TestValidateKey(t *testing.T) {
 			if err := fs.Parse(args); err != nil {
 				t.Fatal(err)
 			}
-			in := &event.Input{
-				Source:  event.Source{Topic: "file", Offset: 0, Timestamp: time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)},
+			in := &order.Record{
 				Key:     []byte(*key),
 				Value:   body,
 				Headers: []order.Header(hs),
+				Time:    time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC),
+				Source:  order.Source{Topic: "file", Offset: 0},
 			}
 			d := order.Decision{Outcome: order.Accepted}
 			built := event.Build(in, &d, goldenClock, false)

@@ -18,7 +18,7 @@ func benchDisconnect(b *testing.B) []byte {
 // BenchmarkDecide measures parse + rows 1-16 of a valid ~750-byte disconnect request.
 func BenchmarkDecide(b *testing.B) {
 	value := benchDisconnect(b)
-	r := &Record{Value: value, Timestamp: testNow, Headers: []Header{
+	r := &Record{Value: value, Time: testNow, Headers: []Header{
 		{Key: "X-Correlation-ID", Value: []byte("5f0c6d3e-2b1a-4c8e-9f00-1a2b3c4d5e6f")},
 		{Key: "channelId", Value: []byte("BUS")},
 	}}
@@ -38,7 +38,7 @@ func BenchmarkDecide(b *testing.B) {
 func BenchmarkDecideRejected(b *testing.B) {
 	value := []byte(edits(b, string(benchDisconnect(b)),
 		"properties.contacts.primary.phone", `"0140"`, "properties.contacts.secondary.email", `"x"`))
-	r := &Record{Value: value, Timestamp: testNow}
+	r := &Record{Value: value, Time: testNow}
 	rules := &Rules{}
 	b.SetBytes(int64(len(value)))
 	b.ReportAllocs()

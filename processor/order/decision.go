@@ -1,17 +1,5 @@
 package order
 
-import "time"
-
-// Record is what the rules read of one Kafka record. The strings of a decision (a lookup's
-// value, the fields of a violation) may share the memory of Value, which is therefore not
-// copied: Value must not be modified while the decision is in use. kafka-go gives every
-// message a value of its own, so the worker meets that condition for free.
-type Record struct {
-	Value     []byte
-	Headers   []Header
-	Timestamp time.Time
-}
-
 // Outcome is where a decision stands.
 type Outcome uint8
 

@@ -38,7 +38,7 @@ func FuzzDecide(f *testing.F) {
 	clients := testClients(f)
 	f.Fuzz(func(t *testing.T, value, headers []byte, ts int64) {
 		for _, rules := range []Rules{{}, {Clients: clients, MaxBodyBytes: 4096}} {
-			r := &Record{Value: value, Headers: fuzzHeaders(headers), Timestamp: time.Unix(ts%(1<<40), 0)}
+			r := &Record{Value: value, Headers: fuzzHeaders(headers), Time: time.Unix(ts%(1<<40), 0)}
 			d1 := rules.Decide(r)
 			d2 := rules.Decide(r)
 			if !reflect.DeepEqual(d1, d2) {
@@ -144,7 +144,7 @@ func FuzzHeaders(f *testing.F) {
 			hs = append(hs, Header{Key: string(parts[i]), Value: parts[i+1]})
 		}
 		for _, rules := range []Rules{{}, {Clients: clients}} {
-			r := &Record{Value: body, Headers: hs, Timestamp: testNow}
+			r := &Record{Value: body, Headers: hs, Time: testNow}
 			d1, d2 := rules.Decide(r), rules.Decide(r)
 			if !reflect.DeepEqual(d1, d2) {
 				t.Fatalf("two decisions for the same headers")

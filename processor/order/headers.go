@@ -2,12 +2,6 @@ package order
 
 import "strings"
 
-// Header is one header of a record, as the rules read it.
-type Header struct {
-	Key   string
-	Value []byte
-}
-
 // header indexes the headers this contract reads, in the order of section 1, which is
 // also the order in which row 4 lists conflicts.
 type header uint8

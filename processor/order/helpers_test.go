@@ -79,7 +79,7 @@ var accountHeaders = []string{"type=PATCH-billingAccountById", "businessId=PA", 
 
 // rec builds a record at testNow from a value and "name=value" headers.
 func rec(value string, headers ...string) *Record {
-	r := &Record{Value: []byte(value), Timestamp: testNow}
+	r := &Record{Value: []byte(value), Time: testNow}
 	for _, h := range headers {
 		k, v, _ := strings.Cut(h, "=")
 		r.Headers = append(r.Headers, Header{Key: k, Value: []byte(v)})

@@ -95,7 +95,7 @@ func (r *Rules) decide(d *Decision, rec *Record, hs *headerSet) {
 	}
 	if t == TypeDisconnect {
 		requested, _ := workday.ParseDate(b.requestedAt.s)
-		if !workday.RequestedAtValid(requested, workday.Today(rec.Timestamp)) {
+		if !workday.RequestedAtValid(requested, workday.Today(rec.Time)) {
 			d.reject([]Violation{{Row: RowRequestedAt, Field: "requestedAt"}})
 			return
 		}

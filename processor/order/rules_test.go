@@ -295,7 +295,7 @@ func TestAccountBody(t *testing.T) {
 func TestRequestedAt(t *testing.T) {
 	at := func(ts time.Time, requested string) *Record {
 		r := rec(edit(t, disconnectBody, "requestedAt", `"`+requested+`"`))
-		r.Timestamp = ts
+		r.Time = ts
 		return r
 	}
 	rejected := []string{"16 requestedAt"}

@@ -3,6 +3,8 @@ package event
 import (
 	"strconv"
 	"strings"
+
+	"github.com/ordergate/ordergate/processor/order"
 )
 
 // Headers added to a dead-letter record.
@@ -18,24 +20,24 @@ const (
 type DeadLetter struct {
 	Key     []byte
 	Value   []byte
-	Headers []Header
+	Headers []order.Header
 }
 
 // BuildDeadLetter returns the dead-letter record of an input; reason says why its event
 // was refused.
-func BuildDeadLetter(in *Input, eventID, reason string) DeadLetter {
+func BuildDeadLetter(in *order.Record, eventID, reason string) DeadLetter {
 	dl := DeadLetter{Key: in.Key, Value: in.Value}
 	for _, h := range in.Headers {
 		if strings.EqualFold(h.Key, "client_secret") {
 			continue
 		}
-		dl.Headers = append(dl.Headers, Header{Key: h.Key, Value: h.Value})
+		dl.Headers = append(dl.Headers, order.Header{Key: h.Key, Value: h.Value})
 	}
 	src := in.Source.Topic + "/" + strconv.Itoa(in.Source.Partition) + "/" + strconv.FormatInt(in.Source.Offset, 10)
 	dl.Headers = append(dl.Headers,
-		Header{HeaderDLQReason, []byte(reason)},
-		Header{HeaderDLQSource, []byte(src)},
-		Header{HeaderID, []byte(eventID)},
+		order.Header{Key: HeaderDLQReason, Value: []byte(reason)},
+		order.Header{Key: HeaderDLQSource, Value: []byte(src)},
+		order.Header{Key: HeaderID, Value: []byte(eventID)},
 	)
 	return dl
 }

@@ -49,35 +49,13 @@ const (
 	MaxErrorsWhenCut = 100
 )
 
-// Source locates the input record of an event.
-type Source struct {
-	Topic     string
-	Partition int
-	Offset    int64
-	Timestamp time.Time
-}
-
-// Header is one Kafka header of an event or a dead-letter record.
-type Header struct {
-	Key   string
-	Value []byte
-}
-
-// Input is the record an event answers.
-type Input struct {
-	Source  Source
-	Key     []byte
-	Value   []byte
-	Headers []order.Header
-}
-
 // Event is one record to publish on the accepted or rejected topic.
 type Event struct {
 	ID        string
 	Accepted  bool
 	Key       []byte
 	Value     []byte
-	Headers   []Header
+	Headers   []order.Header
 	Truncated bool
 }
 
@@ -85,23 +63,23 @@ type Event struct {
 // "ordergate"), fixed forever: changing it would change every id.
 var namespace = uuid.NewSHA1(uuid.NameSpaceDNS, []byte("ordergate"))
 
-// ID returns the event id of a source: a version 5 UUID of its topic, partition, offset and
+// ID returns the event id of a record: a version 5 UUID of its topic, partition, offset and
 // timestamp (milliseconds), so that a redelivered record gets the same id and a re-created
 // topic, whose offsets restart, does not collide.
-func ID(s Source) string { return string(appendID(nil, s)) }
+func ID(r *order.Record) string { return string(appendID(nil, r)) }
 
-// appendID appends the event id of s, computed as uuid.NewSHA1 does (RFC 4122 version 5)
+// appendID appends the event id of r, computed as uuid.NewSHA1 does (RFC 4122 version 5)
 // without allocating.
-func appendID(dst []byte, s Source) []byte {
+func appendID(dst []byte, r *order.Record) []byte {
 	var stack [320]byte
 	name := append(stack[:0], namespace[:]...)
-	name = append(name, s.Topic...)
+	name = append(name, r.Source.Topic...)
 	name = append(name, 0)
-	name = strconv.AppendInt(name, int64(s.Partition), 10)
+	name = strconv.AppendInt(name, int64(r.Source.Partition), 10)
 	name = append(name, 0)
-	name = strconv.AppendInt(name, s.Offset, 10)
+	name = strconv.AppendInt(name, r.Source.Offset, 10)
 	name = append(name, 0)
-	name = strconv.AppendInt(name, s.Timestamp.UnixMilli(), 10)
+	name = strconv.AppendInt(name, r.Time.UnixMilli(), 10)
 	sum := sha1.Sum(name)
 	var u uuid.UUID
 	copy(u[:], sum[:16])
@@ -171,7 +149,7 @@ func (bd *Builder) commit(b []byte) {
 }
 
 // Build returns the event of a final decision; see Builder.Build.
-func Build(in *Input, d *order.Decision, now time.Time, cut bool) Event {
+func Build(in *order.Record, d *order.Decision, now time.Time, cut bool) Event {
 	b := Builder{exact: true}
 	return b.Build(in, d, now, cut)
 }
@@ -181,13 +159,13 @@ func Build(in *Input, d *order.Decision, now time.Time, cut bool) Event {
 // written and errors keep their first MaxErrorsWhenCut entries: the publisher asks for it
 // when the whole event is larger than the output topic accepts. The value and the header
 // values share one allocation.
-func (bd *Builder) Build(in *Input, d *order.Decision, now time.Time, cut bool) Event {
+func (bd *Builder) Build(in *order.Record, d *order.Decision, now time.Time, cut bool) Event {
 	if !now.Equal(bd.at) || bd.atText == nil {
 		bd.at, bd.atText = now, now.UTC().AppendFormat(nil, timeFormat)
 	}
 	ev := Event{Accepted: d.Outcome == order.Accepted, Truncated: cut}
 	buf := bd.alloc(96 + 2*len(correlationHeader(in.Headers)) + len(in.Value) + 768 + 512*len(d.Errors))
-	buf = appendID(buf, in.Source)
+	buf = appendID(buf, in)
 	id := buf[:36:36]
 	ev.ID = string(id)
 	correlation := correlationHeader(in.Headers)
@@ -210,14 +188,14 @@ func (bd *Builder) Build(in *Input, d *order.Decision, now time.Time, cut bool) 
 	buf = appendValue(buf, in, d, id, typ, bd.atText, correlation, cut)
 	bd.commit(buf)
 	ev.Value = buf[valueStart:len(buf):len(buf)]
-	ev.Headers = []Header{
-		{HeaderSpecVersion, specVersionBytes},
-		{HeaderID, id},
-		{HeaderSource, sourceNameBytes},
-		{HeaderType, typ},
-		{HeaderTime, bd.atText},
-		{HeaderContentType, contentTypeBytes},
-		{HeaderCorrelationID, correlation},
+	ev.Headers = []order.Header{
+		{Key: HeaderSpecVersion, Value: specVersionBytes},
+		{Key: HeaderID, Value: id},
+		{Key: HeaderSource, Value: sourceNameBytes},
+		{Key: HeaderType, Value: typ},
+		{Key: HeaderTime, Value: bd.atText},
+		{Key: HeaderContentType, Value: contentTypeBytes},
+		{Key: HeaderCorrelationID, Value: correlation},
 	}
 	return ev
 }
@@ -236,7 +214,7 @@ func correlationHeader(hs []order.Header) []byte {
 	return nil
 }
 
-func appendValue(b []byte, in *Input, d *order.Decision, id, typ, eventTime, correlation []byte, cut bool) []byte {
+func appendValue(b []byte, in *order.Record, d *order.Decision, id, typ, eventTime, correlation []byte, cut bool) []byte {
 	b = append(b, `{"eventId":"`...)
 	b = append(b, id...)
 	b = append(b, `","eventType":"`...)
@@ -258,7 +236,7 @@ func appendValue(b []byte, in *Input, d *order.Decision, id, typ, eventTime, cor
 	b = append(b, `,"offset":`...)
 	b = strconv.AppendInt(b, in.Source.Offset, 10)
 	b = append(b, `,"timestamp":"`...)
-	b = in.Source.Timestamp.UTC().AppendFormat(b, timeFormat)
+	b = in.Time.UTC().AppendFormat(b, timeFormat)
 	b = append(b, `"}`...)
 	if sp := d.ServicePoint; sp != nil {
 		b = append(b, `,"servicePoint":{"id":`...)

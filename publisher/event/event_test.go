@@ -15,7 +15,7 @@ import (
 var (
 	recordTime   = time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	decisionTime = time.Date(2026, 12, 4, 10, 0, 0, 250_000_000, time.UTC)
-	src          = Source{Topic: "orders.requests", Partition: 2, Offset: 41, Timestamp: recordTime}
+	src          = order.Source{Topic: "orders.requests", Partition: 2, Offset: 41}
 )
 
 const disconnect = `{"type":"R_BVPN_FR_1","requestedAt":"2027-01-04","properties":{"servicePoint":{"id":"SP-1"},` +
@@ -33,9 +33,9 @@ func headers(kv ...string) []order.Header {
 }
 
 // decide runs the rules and, when needed, resolution with the given matches.
-func decide(t *testing.T, in *Input, matches ...order.ServicePoint) order.Decision {
+func decide(t *testing.T, in *order.Record, matches ...order.ServicePoint) order.Decision {
 	t.Helper()
-	d := (&order.Rules{}).Decide(&order.Record{Value: in.Value, Headers: in.Headers, Timestamp: in.Source.Timestamp})
+	d := (&order.Rules{}).Decide(in)
 	d.Resolve(matches)
 	return d
 }
@@ -60,12 +60,12 @@ func header(ev Event, name string) string {
 }
 
 func TestAcceptedEvent(t *testing.T) {
-	in := &Input{Source: src, Key: []byte("CUST-1"), Value: []byte(disconnect), Headers: headers("X-Correlation-ID=corr-1")}
+	in := &order.Record{Source: src, Time: recordTime, Key: []byte("CUST-1"), Value: []byte(disconnect), Headers: headers("X-Correlation-ID=corr-1")}
 	sp := order.ServicePoint{ID: "SP-1", Reference: "R", CustomerReference: "C", Name: "N", Market: "FR", State: "OPERATIONAL"}
 	ev := Build(in, ptr(decide(t, in, sp)), decisionTime, false)
 	m := decode(t, ev)
 	want := map[string]any{
-		"eventId":       ID(src),
+		"eventId":       ID(in),
 		"eventType":     "order.accepted",
 		"eventTime":     "2026-12-04T10:00:00.250Z",
 		"correlationId": "corr-1",
@@ -95,7 +95,7 @@ func TestAcceptedEvent(t *testing.T) {
 		t.Errorf("key %q, want the input's", ev.Key)
 	}
 	for name, v := range map[string]string{
-		"ce_specversion": "1.0", "ce_id": ID(src), "ce_source": "ordergate", "ce_type": "order.accepted",
+		"ce_specversion": "1.0", "ce_id": ID(in), "ce_source": "ordergate", "ce_type": "order.accepted",
 		"ce_time": "2026-12-04T10:00:00.250Z", "content-type": "application/json", "X-Correlation-ID": "corr-1",
 	} {
 		if got := header(ev, name); got != v {
@@ -108,7 +108,7 @@ func ptr[T any](v T) *T { return &v }
 
 func TestPresenceRules(t *testing.T) {
 	t.Run("servicePoint on a row-19 rejection", func(t *testing.T) {
-		in := &Input{Source: src, Value: []byte(disconnect)}
+		in := &order.Record{Source: src, Time: recordTime, Value: []byte(disconnect)}
 		d := decide(t, in, order.ServicePoint{ID: "SP-1", Market: "ES"})
 		m := decode(t, Build(in, &d, decisionTime, false))
 		if m["servicePoint"] == nil || m["error"].(map[string]any)["code"] != 3620.0 {
@@ -122,7 +122,7 @@ func TestPresenceRules(t *testing.T) {
 		}
 	})
 	t.Run("no servicePoint when the identifiers disagree", func(t *testing.T) {
-		in := &Input{Source: src, Value: []byte(strings.Replace(disconnect, `{"id":"SP-1"}`, `{"id":"SP-1","reference":"R-2"}`, 1))}
+		in := &order.Record{Source: src, Time: recordTime, Value: []byte(strings.Replace(disconnect, `{"id":"SP-1"}`, `{"id":"SP-1","reference":"R-2"}`, 1))}
 		d := decide(t, in, order.ServicePoint{ID: "SP-1", Reference: "R-1", Market: "FR"})
 		m := decode(t, Build(in, &d, decisionTime, false))
 		if _, ok := m["servicePoint"]; ok || m["error"].(map[string]any)["code"] != 3622.0 {
@@ -130,7 +130,7 @@ func TestPresenceRules(t *testing.T) {
 		}
 	})
 	t.Run("billingAccount and warnings on a rejected account request", func(t *testing.T) {
-		in := &Input{Source: src, Value: []byte(`{"contact":[]}`), Headers: headers(
+		in := &order.Record{Source: src, Time: recordTime, Value: []byte(`{"contact":[]}`), Headers: headers(
 			"type=PATCH-billingAccountById", "businessId=PA", "id=ACC-9", "client_id=abcde", "client_secret=fghij", "lob=FIXED")}
 		d := decide(t, in)
 		m := decode(t, Build(in, &d, decisionTime, false))
@@ -146,7 +146,7 @@ func TestPresenceRules(t *testing.T) {
 		}
 	})
 	t.Run("no key: the key is the correlation id, read without regard to case", func(t *testing.T) {
-		in := &Input{Source: src, Value: []byte(account), Headers: headers("x-correlation-id=abc-123")}
+		in := &order.Record{Source: src, Time: recordTime, Value: []byte(account), Headers: headers("x-correlation-id=abc-123")}
 		d := decide(t, in)
 		ev := Build(in, &d, decisionTime, false)
 		if string(ev.Key) != "abc-123" || header(ev, "X-Correlation-ID") != "abc-123" || decode(t, ev)["correlationId"] != "abc-123" {
@@ -154,7 +154,7 @@ func TestPresenceRules(t *testing.T) {
 		}
 	})
 	t.Run("no key and no correlation id: both are the event id", func(t *testing.T) {
-		in := &Input{Source: src, Key: []byte{}, Value: []byte(account)}
+		in := &order.Record{Source: src, Time: recordTime, Key: []byte{}, Value: []byte(account)}
 		d := decide(t, in)
 		ev := Build(in, &d, decisionTime, false)
 		if string(ev.Key) != ev.ID || header(ev, "X-Correlation-ID") != ev.ID || decode(t, ev)["correlationId"] != ev.ID {
@@ -163,14 +163,14 @@ func TestPresenceRules(t *testing.T) {
 	})
 	t.Run("request as a string when not an object, null when empty", func(t *testing.T) {
 		for value, want := range map[string]any{"": nil, "[1,2]": "[1,2]", "\xff{": "\uFFFD{"} {
-			in := &Input{Source: src, Value: []byte(value)}
+			in := &order.Record{Source: src, Time: recordTime, Value: []byte(value)}
 			d := decide(t, in)
 			m := decode(t, Build(in, &d, decisionTime, false))
 			if m["request"] != want {
 				t.Errorf("value %q: request %#v, want %#v", value, m["request"], want)
 			}
 		}
-		in := &Input{Source: src, Value: []byte(`[` + strings.Repeat(`"é",`, 3000) + `1]`)}
+		in := &order.Record{Source: src, Time: recordTime, Value: []byte(`[` + strings.Repeat(`"é",`, 3000) + `1]`)}
 		d := decide(t, in)
 		m := decode(t, Build(in, &d, decisionTime, false))
 		if s := m["request"].(string); !strings.HasPrefix(s, `["é","é"`) || len(s) > RequestCutBytes+3 {
@@ -184,7 +184,7 @@ func TestPresenceRules(t *testing.T) {
 			b.WriteString(`,"unknown` + strings.Repeat("x", 40) + string(rune('a'+i%26)) + strings.Repeat("y", i) + `":1`)
 		}
 		b.WriteString(`}}`)
-		in := &Input{Source: src, Value: []byte(b.String())}
+		in := &order.Record{Source: src, Time: recordTime, Value: []byte(b.String())}
 		d := decide(t, in)
 		if len(d.Errors) != 150 {
 			t.Fatalf("want 150 violations, got %d", len(d.Errors))
@@ -211,29 +211,32 @@ func TestPresenceRules(t *testing.T) {
 }
 
 func TestID(t *testing.T) {
-	base := ID(src)
-	if ID(src) != base {
+	rec := &order.Record{Source: src, Time: recordTime}
+	base := ID(rec)
+	if ID(rec) != base {
 		t.Fatal("same source, different ids")
 	}
 	if len(base) != 36 || base[14] != '5' {
 		t.Fatalf("%q is not a version 5 UUID", base)
 	}
-	for name, s := range map[string]Source{
-		"topic":     {Topic: "orders.requests.v2", Partition: 2, Offset: 41, Timestamp: recordTime},
-		"partition": {Topic: src.Topic, Partition: 3, Offset: 41, Timestamp: recordTime},
-		"offset":    {Topic: src.Topic, Partition: 2, Offset: 42, Timestamp: recordTime},
-		"timestamp": {Topic: src.Topic, Partition: 2, Offset: 41, Timestamp: recordTime.Add(time.Millisecond)},
+	for name, r := range map[string]*order.Record{
+		"topic":     {Source: order.Source{Topic: "orders.requests.v2", Partition: 2, Offset: 41}, Time: recordTime},
+		"partition": {Source: order.Source{Topic: src.Topic, Partition: 3, Offset: 41}, Time: recordTime},
+		"offset":    {Source: order.Source{Topic: src.Topic, Partition: 2, Offset: 42}, Time: recordTime},
+		"timestamp": {Source: src, Time: recordTime.Add(time.Millisecond)},
 		// the fields are separated, so shifting digits between them cannot collide
-		"shifted": {Topic: src.Topic, Partition: 24, Offset: 1, Timestamp: recordTime},
+		"shifted": {Source: order.Source{Topic: src.Topic, Partition: 24, Offset: 1}, Time: recordTime},
+		// the key, value and headers are not the record's identity
+		"value": {Source: src, Time: recordTime, Key: []byte("k"), Value: []byte("v"), Headers: headers("a=b")},
 	} {
-		if ID(s) == base {
+		if (ID(r) == base) != (name == "value") {
 			t.Errorf("changing the %s keeps the id", name)
 		}
 	}
 }
 
 func TestDeadLetter(t *testing.T) {
-	in := &Input{Source: src, Key: []byte("K"), Value: []byte("v"), Headers: headers("Client_Secret=hunter22", "client_id=abcde", "type=x")}
+	in := &order.Record{Source: src, Time: recordTime, Key: []byte("K"), Value: []byte("v"), Headers: headers("Client_Secret=hunter22", "client_id=abcde", "type=x")}
 	dl := BuildDeadLetter(in, "id-1", "MESSAGE_TOO_LARGE")
 	if string(dl.Key) != "K" || string(dl.Value) != "v" {
 		t.Errorf("key/value changed")
@@ -263,8 +266,8 @@ func TestAppendString(t *testing.T) {
 }
 
 func BenchmarkBuild(b *testing.B) {
-	in := &Input{Source: src, Key: []byte("CUST-1"), Value: []byte(disconnect), Headers: headers("X-Correlation-ID=corr-1")}
-	d := (&order.Rules{}).Decide(&order.Record{Value: in.Value, Headers: in.Headers, Timestamp: recordTime})
+	in := &order.Record{Source: src, Time: recordTime, Key: []byte("CUST-1"), Value: []byte(disconnect), Headers: headers("X-Correlation-ID=corr-1")}
+	d := (&order.Rules{}).Decide(in)
 	d.Resolve([]order.ServicePoint{{ID: "SP-1", Market: "FR", State: "OPERATIONAL"}})
 	var bd Builder
 	b.ReportAllocs()
@@ -275,10 +278,12 @@ func BenchmarkBuild(b *testing.B) {
 }
 
 func TestIDIsRFC4122Version5(t *testing.T) {
-	for _, s := range []Source{src, {Topic: "orders.requests", Partition: 0, Offset: 0, Timestamp: time.UnixMilli(0)}, {Topic: strings.Repeat("t", 249), Partition: 7, Offset: 1 << 40, Timestamp: recordTime}} {
-		name := []byte(s.Topic + "\x00" + strconv.Itoa(s.Partition) + "\x00" + strconv.FormatInt(s.Offset, 10) + "\x00" + strconv.FormatInt(s.Timestamp.UnixMilli(), 10))
-		if want := uuid.NewSHA1(namespace, name).String(); ID(s) != want {
-			t.Errorf("ID(%v) = %s, uuid.NewSHA1 gives %s", s, ID(s), want)
+	for _, r := range []*order.Record{{Source: src, Time: recordTime}, {Source: order.Source{Topic: "orders.requests"}, Time: time.UnixMilli(0)},
+		{Source: order.Source{Topic: strings.Repeat("t", 249), Partition: 7, Offset: 1 << 40}, Time: recordTime}} {
+		s := r.Source
+		name := []byte(s.Topic + "\x00" + strconv.Itoa(s.Partition) + "\x00" + strconv.FormatInt(s.Offset, 10) + "\x00" + strconv.FormatInt(r.Time.UnixMilli(), 10))
+		if want := uuid.NewSHA1(namespace, name).String(); ID(r) != want {
+			t.Errorf("ID(%v) = %s, uuid.NewSHA1 gives %s", s, ID(r), want)
 		}
 	}
 }
@@ -292,7 +297,7 @@ func TestBuilderArenaKeepsEvents(t *testing.T) {
 	for i := range 2000 {
 		s := src
 		s.Offset = int64(i)
-		in := &Input{Source: s, Value: []byte(disconnect), Headers: headers("X-Correlation-ID=c" + strconv.Itoa(i))}
+		in := &order.Record{Source: s, Time: recordTime, Value: []byte(disconnect), Headers: headers("X-Correlation-ID=c" + strconv.Itoa(i))}
 		d := decide(t, in, order.ServicePoint{ID: "SP-1", Market: "FR"})
 		ev := bd.Build(in, &d, decisionTime, i%7 == 0)
 		evs = append(evs, ev)

@@ -1,4 +1,4 @@
-package integrators
+package artifacts
 
 import (
 	"context"

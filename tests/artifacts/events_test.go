@@ -1,4 +1,4 @@
-package integrators
+package artifacts
 
 import (
 	"bytes"
@@ -100,7 +100,7 @@ func checkEvent(t testing.TB, sc *schemas, r record, in *input) []string {
 	}
 	if ts, err := time.Parse(time.RFC3339Nano, ev.Source.Timestamp); err != nil {
 		fail("source.timestamp: %v", err)
-	} else if id := event.ID(event.Source{Topic: ev.Source.Topic, Partition: ev.Source.Partition, Offset: ev.Source.Offset, Timestamp: ts}); id != ev.EventID {
+	} else if id := event.ID(&order.Record{Source: order.Source{Topic: ev.Source.Topic, Partition: ev.Source.Partition, Offset: ev.Source.Offset}, Time: ts}); id != ev.EventID {
 		fail("eventId %s is not the id of its source (%s)", ev.EventID, id)
 	}
 	for name, want := range map[string]string{"ce_id": ev.EventID, "ce_type": ev.EventType, "ce_time": ev.EventTime, "X-Correlation-ID": ev.CorrelationID} {
@@ -179,17 +179,13 @@ func TestGoldenEvents(t *testing.T) {
 	for i := range list {
 		s := &list[i]
 		d := decideSample(s, s.Value, inv, clients)
-		in := &event.Input{
-			Source:  event.Source{Topic: "orders.requests", Partition: i % 6, Offset: int64(1000 + i), Timestamp: s.Time},
-			Key:     []byte(s.Key),
-			Value:   s.Value,
-			Headers: s.RecordHeaders(),
-		}
+		in := testkit.SampleRecord(s)
+		in.Source = order.Source{Topic: "orders.requests", Partition: i % 6, Offset: int64(1000 + i)}
 		for _, cut := range []bool{false, true} {
 			if cut && len(s.Value) == 0 {
 				continue // an event with a null request is never too large: no cut
 			}
-			ev := event.Build(in, &d, decisionTime, cut)
+			ev := event.Build(&in, &d, decisionTime, cut)
 			r := record{key: ev.Key, value: ev.Value}
 			for _, h := range ev.Headers {
 				r.headers = append(r.headers, [2]string{h.Key, string(h.Value)})
@@ -210,9 +206,10 @@ func TestEventSchemaRejectsBrokenEvents(t *testing.T) {
 	for i := range list {
 		s := &list[i]
 		d := decideSample(s, s.Value, inv, clients)
-		in := &event.Input{Source: event.Source{Topic: "orders.requests", Offset: int64(i), Timestamp: s.Time}, Key: []byte(s.Key), Value: s.Value, Headers: s.RecordHeaders()}
+		in := testkit.SampleRecord(s)
+		in.Source = order.Source{Topic: "orders.requests", Offset: int64(i)}
 		var m map[string]any
-		if err := json.Unmarshal(event.Build(in, &d, s.Time, false).Value, &m); err != nil {
+		if err := json.Unmarshal(event.Build(&in, &d, s.Time, false).Value, &m); err != nil {
 			t.Fatal(err)
 		}
 		switch {
@@ -360,13 +357,13 @@ func TestWorkerEvents(t *testing.T) {
 	cfg := testkit.Config(t, c, redisAddr, testredis.Prefix(t))
 	testkit.StartWorker(t, cfg, worker.Options{Inventory: inv})
 
-	var recs []testkit.Record
+	var recs []order.Record
 	inputs := map[string][]byte{} // value by key, for the DLQ check
 	for _, s := range list {
 		if s.Clients { // decided with the clients file: not this worker's configuration
 			continue
 		}
-		recs = append(recs, testkit.Record{Key: s.Key, Value: s.Value, Headers: s.Headers, Time: s.Time})
+		recs = append(recs, testkit.SampleRecord(&s))
 	}
 	var base map[string]any
 	for _, s := range list {
@@ -382,14 +379,14 @@ func TestWorkerEvents(t *testing.T) {
 	recTime := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	// Rejected (row 13, one error) with a body larger than an event may be: cut.
 	big, _ := json.Marshal(withMember(base, "comment", strings.Repeat("x", 2*eventLimit)))
-	recs = append(recs, testkit.Record{Key: "schema-cut", Value: big, Time: recTime})
+	recs = append(recs, testkit.Record("schema-cut", big, recTime))
 	// Rejected (row 14) with 300 unknown members: even cut, its 100 errors do not fit.
 	props := base["properties"].(map[string]any)
 	for i := range 300 {
 		props = withMember(props, fmt.Sprintf("unknownMemberNumber%03d%s", i, strings.Repeat("u", 40)), "x")
 	}
 	huge, _ := json.Marshal(withMember(base, "properties", props))
-	recs = append(recs, testkit.Record{Key: "schema-dlq", Value: huge, Headers: [][2]string{{"client_secret", "never-copied"}, {"X-Correlation-ID", "dlq-1"}}, Time: recTime})
+	recs = append(recs, testkit.Record("schema-dlq", huge, recTime, "client_secret", "never-copied", "X-Correlation-ID", "dlq-1"))
 	inputs["schema-dlq"] = huge
 
 	c.Produce(t, recs...)

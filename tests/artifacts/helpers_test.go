@@ -1,8 +1,8 @@
-// Package integrators checks the files that integrators and operators use, against the code
+// Package artifacts checks the files that integrators and operators use, against the code
 // and the samples: the JSON Schemas of docs/schemas and the AsyncAPI document docs/asyncapi.yaml
 // (schema_test.go, events_test.go, asyncapi_test.go), the docker compose file (compose_test.go)
 // and the Dockerfile (dockerfile_test.go). It holds tests only.
-package integrators
+package artifacts
 
 import (
 	"bytes"

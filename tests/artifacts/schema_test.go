@@ -1,4 +1,4 @@
-package integrators
+package artifacts
 
 import (
 	"bytes"
@@ -87,7 +87,7 @@ func decideSample(s *samples.Sample, value []byte, inv []order.ServicePoint, cli
 	if s.Clients {
 		rules.Clients = clients
 	}
-	d := rules.Decide(&order.Record{Value: value, Headers: s.RecordHeaders(), Timestamp: s.Time})
+	d := rules.Decide(&order.Record{Value: value, Headers: order.HeaderPairs(s.Headers), Time: s.Time})
 	if d.Outcome == order.NeedsServicePoint {
 		d.Resolve(resolve(inv, d.Lookup))
 	}

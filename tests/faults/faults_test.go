@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -37,38 +35,19 @@ const servicePoints = 2000
 func disconnect(sp, seq int) []byte { return testkit.Disconnect(fmt.Sprintf("SP-%d", sp), seq) }
 
 // records returns n valid requests over 40 keys, naming service points from spBase on.
-func records(n, spBase int) []testkit.Record {
-	recs := make([]testkit.Record, n)
+func records(n, spBase int) []order.Record {
+	recs := make([]order.Record, n)
 	for i := range recs {
-		recs[i] = testkit.Record{Key: fmt.Sprintf("customer-%02d", i%40), Value: disconnect(spBase+i%500, i), Time: recordTime}
+		recs[i] = testkit.Record(fmt.Sprintf("customer-%02d", i%40), disconnect(spBase+i%500, i), recordTime)
 	}
 	return recs
 }
 
-func inventoryData() []byte {
-	list := make([]order.ServicePoint, servicePoints)
-	for i := range list {
-		list[i] = order.ServicePoint{ID: fmt.Sprintf("SP-%d", i), Reference: fmt.Sprintf("REF-%d", i), Name: "site", Market: "FR", State: "OPERATIONAL"}
-	}
-	data, _ := json.Marshal(list)
-	return data
-}
-
 func fileInventory(t *testing.T) *servicepoint.FileInventory {
-	inv, err := servicepoint.ParseFileInventory(inventoryData())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return inv
+	return testkit.Inventory(t, servicePoints)
 }
 
-func inventoryFile(t *testing.T) string {
-	path := filepath.Join(t.TempDir(), "inventory.json")
-	if err := os.WriteFile(path, inventoryData(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
+func inventoryFile(t *testing.T) string { return testkit.InventoryFile(t, servicePoints) }
 
 // result is one row of the matrix, logged by every scenario.
 type result struct {
@@ -286,13 +265,13 @@ func TestSizeLimits(t *testing.T) {
 	t.Run("cut", func(t *testing.T) {
 		c := testkit.NewCluster(t, 2, map[string]string{"max.message.bytes": "8000"})
 		cfg := testkit.Config(t, c, testredis.Shared(t), testredis.Prefix(t))
-		var recs []testkit.Record
+		var recs []order.Record
 		for i := range 200 {
 			v := disconnect(1, i)
 			if i%10 == 0 { // every tenth request: a 20 KB unknown member pushes its event over 8000 bytes
 				v = []byte(strings.Replace(string(v), `"customerReference"`, `"comment":"`+strings.Repeat("x", 20000)+`","customerReference"`, 1))
 			}
-			recs = append(recs, testkit.Record{Key: "k", Value: v, Time: recordTime})
+			recs = append(recs, testkit.Record("k", v, recordTime))
 		}
 		c.Produce(t, recs...)
 		w := testkit.StartWorker(t, cfg, worker.Options{Inventory: fileInventory(t)})
@@ -313,9 +292,9 @@ func TestSizeLimits(t *testing.T) {
 		if err := c.CreateTopic(cfg.TopicDLQ, 2, nil); err != nil {
 			t.Fatal(err)
 		}
-		var recs []testkit.Record
+		var recs []order.Record
 		for i := range 100 {
-			recs = append(recs, testkit.Record{Key: "k", Value: bigBody(i), Time: recordTime})
+			recs = append(recs, testkit.Record("k", bigBody(i), recordTime))
 		}
 		c.Produce(t, recs...)
 		testkit.StartWorker(t, cfg, worker.Options{Inventory: fileInventory(t)})

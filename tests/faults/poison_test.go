@@ -13,6 +13,7 @@ import (
 	"github.com/ordergate/ordergate/internal/app/bench"
 	"github.com/ordergate/ordergate/internal/app/testkit"
 	"github.com/ordergate/ordergate/internal/foundation/testredis"
+	"github.com/ordergate/ordergate/processor/order"
 )
 
 // TestPoisonFlood publishes 10,000 records of random bytes, from 1 byte to 1 MiB
@@ -33,7 +34,7 @@ func TestPoisonFlood(t *testing.T) {
 	const n = 10000
 	total := 0
 	for sent := 0; sent < n; {
-		var recs []testkit.Record
+		var recs []order.Record
 		for ; sent < n && len(recs) < 200; sent++ {
 			size := 1 << rnd.IntN(21) // 1 B .. 1 MiB
 			size += rnd.IntN(size)
@@ -43,7 +44,7 @@ func TestPoisonFlood(t *testing.T) {
 				v[i] = byte(rnd.Uint32())
 			}
 			total += size
-			recs = append(recs, testkit.Record{Key: "poison-" + strconv.Itoa(sent%50), Value: v, Time: recordTime})
+			recs = append(recs, testkit.Record("poison-"+strconv.Itoa(sent%50), v, recordTime))
 		}
 		c.Produce(t, recs...)
 	}

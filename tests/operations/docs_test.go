@@ -1,4 +1,4 @@
-package sre
+package operations
 
 import (
 	"io/fs"

@@ -1,4 +1,4 @@
-package sre
+package operations
 
 import (
 	"bytes"
@@ -22,14 +22,15 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/ordergate/ordergate/config"
+	"github.com/ordergate/ordergate/internal/app/produce"
 	"github.com/ordergate/ordergate/internal/app/testkit"
 	"github.com/ordergate/ordergate/internal/app/worker"
 	"github.com/ordergate/ordergate/internal/foundation/samples"
 	"github.com/ordergate/ordergate/internal/foundation/testredis"
+	"github.com/ordergate/ordergate/processor/order"
 	"github.com/ordergate/ordergate/processor/servicepoint"
 )
 
@@ -78,7 +79,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if liveW != nil {
 		if err := liveW.stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "sre: stopping the live worker:", err)
+			fmt.Fprintln(os.Stderr, "operations: stopping the live worker:", err)
 			if code == 0 {
 				code = 1
 			}
@@ -207,23 +208,15 @@ func goldenOutcome(fsys fs.FS, s samples.Sample) (outcome, code string, err erro
 // produce publishes samples to the input topic, keyed records by murmur2 as Java producers
 // do, with their headers and record times.
 func (l *liveWorker) produce(list []samples.Sample) error {
-	w := &kafka.Writer{Addr: kafka.TCP(l.brokers...), Topic: liveTopics.requests, Balancer: kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchBytes: 8 << 20}
+	w := produce.NewWriter(l.brokers, liveTopics.requests, nil)
 	defer w.Close()
-	msgs := make([]kafka.Message, len(list))
-	for i, s := range list {
-		m := kafka.Message{Value: s.Value, Time: s.Time}
-		if s.Key != "" {
-			m.Key = []byte(s.Key)
-		}
-		for _, h := range s.Headers {
-			m.Headers = append(m.Headers, kafka.Header{Key: h[0], Value: []byte(h[1])})
-		}
-		msgs[i] = m
+	recs := make([]order.Record, len(list))
+	for i := range list {
+		recs[i] = testkit.SampleRecord(&list[i])
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := w.WriteMessages(ctx, msgs...); err != nil {
+	if err := produce.Write(ctx, w, recs); err != nil {
 		return fmt.Errorf("publishing the samples: %w", err)
 	}
 	return nil

@@ -1,7 +1,7 @@
-// Package integration runs ordergate end to end on real parts: a kfake broker (a real
+// Package pipeline runs ordergate end to end on real parts: a kfake broker (a real
 // Kafka-protocol server), the real redis-server and an HTTP or file inventory. Every test
 // ends with the invariant checker reading the topics.
-package integration
+package pipeline
 
 import (
 	"encoding/json"
@@ -29,20 +29,7 @@ var recordTime = time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 func disconnect(spID string, seq int) []byte { return testkit.Disconnect(spID, seq) }
 
 // inventory returns a file inventory of n French service points SP-0 ... SP-(n-1).
-func inventory(t testing.TB, n int) *servicepoint.FileInventory {
-	t.Helper()
-	list := make([]order.ServicePoint, n)
-	for i := range list {
-		list[i] = order.ServicePoint{ID: fmt.Sprintf("SP-%d", i), Reference: fmt.Sprintf("REF-%d", i),
-			CustomerReference: fmt.Sprintf("CR-%d", i), Name: "site", Market: "FR", State: "OPERATIONAL"}
-	}
-	data, _ := json.Marshal(list)
-	inv, err := servicepoint.ParseFileInventory(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return inv
-}
+func inventory(t testing.TB, n int) *servicepoint.FileInventory { return testkit.Inventory(t, n) }
 
 // countingInventory is an HTTP inventory in front of a file inventory that counts calls and
 // can be switched to answer 503.
@@ -94,7 +81,7 @@ func TestPerKeyOrderUnderParallelism(t *testing.T) {
 	c := testkit.NewCluster(t, 6, nil)
 	cfg := testkit.Config(t, c, testredis.Shared(t), testredis.Prefix(t))
 	cfg.BatchMaxRecords = 200
-	var recs []testkit.Record
+	var recs []order.Record
 	const n, keys = 6000, 24
 	for i := range n {
 		key := fmt.Sprintf("customer-%02d", i%keys)
@@ -102,7 +89,7 @@ func TestPerKeyOrderUnderParallelism(t *testing.T) {
 		if i%7 == 0 { // rejected ones interleaved: a bad e-mail
 			body = []byte(strings.Replace(string(body), "paul.langel@mycompany.com", "paul", 1))
 		}
-		recs = append(recs, testkit.Record{Key: key, Value: body, Time: recordTime})
+		recs = append(recs, testkit.Record(key, body, recordTime))
 	}
 	c.Produce(t, recs...)
 	testkit.StartWorker(t, cfg, worker.Options{Inventory: inventory(t, 300)})
@@ -116,12 +103,12 @@ func TestPerKeyOrderUnderParallelism(t *testing.T) {
 func TestMalformedRecordHoldsNothingBack(t *testing.T) {
 	c := testkit.NewCluster(t, 1, nil)
 	cfg := testkit.Config(t, c, testredis.Shared(t), testredis.Prefix(t))
-	recs := []testkit.Record{
-		{Key: "k", Value: disconnect("SP-1", 1), Time: recordTime},
-		{Key: "k", Value: []byte("{\"type\": \"R_BVPN_FR_1\", \xff"), Time: recordTime},
-		{Key: "k", Value: nil, Time: recordTime},
-		{Key: "k", Value: []byte(`[1,2,3]`), Time: recordTime},
-		{Key: "k", Value: disconnect("SP-2", 2), Time: recordTime},
+	recs := []order.Record{
+		{Key: []byte("k"), Value: disconnect("SP-1", 1), Time: recordTime},
+		{Key: []byte("k"), Value: []byte("{\"type\": \"R_BVPN_FR_1\", \xff"), Time: recordTime},
+		{Key: []byte("k"), Value: nil, Time: recordTime},
+		{Key: []byte("k"), Value: []byte(`[1,2,3]`), Time: recordTime},
+		{Key: []byte("k"), Value: disconnect("SP-2", 2), Time: recordTime},
 	}
 	c.Produce(t, recs...)
 	testkit.StartWorker(t, cfg, worker.Options{Inventory: inventory(t, 3)})
@@ -141,9 +128,9 @@ func TestBurstOnOneServicePointMakesOneInventoryCall(t *testing.T) {
 	inv := newCountingInventory(t, inventory(t, 5))
 	cfg := testkit.Config(t, c, testredis.Shared(t), testredis.Prefix(t))
 	cfg.InventoryURL = inv.URL
-	var recs []testkit.Record
+	var recs []order.Record
 	for i := range 100 {
-		recs = append(recs, testkit.Record{Key: fmt.Sprintf("k%d", i), Value: disconnect("SP-4", i), Time: recordTime})
+		recs = append(recs, testkit.Record(fmt.Sprintf("k%d", i), disconnect("SP-4", i), recordTime))
 	}
 	c.Produce(t, recs...)
 	testkit.StartWorker(t, cfg, worker.Options{})
@@ -169,10 +156,10 @@ func TestOutagesDelayButNeverReject(t *testing.T) {
 	cfg.StuckAfter = time.Second
 	w := testkit.StartWorker(t, cfg, worker.Options{})
 	// batch names 50 service points from spBase on, none of them cached yet.
-	batch := func(from, spBase int) []testkit.Record {
-		var recs []testkit.Record
+	batch := func(from, spBase int) []order.Record {
+		var recs []order.Record
 		for i := from; i < from+50; i++ {
-			recs = append(recs, testkit.Record{Key: fmt.Sprintf("k%d", i%5), Value: disconnect(fmt.Sprintf("SP-%d", spBase+i%50), i), Time: recordTime})
+			recs = append(recs, testkit.Record(fmt.Sprintf("k%d", i%5), disconnect(fmt.Sprintf("SP-%d", spBase+i%50), i), recordTime))
 		}
 		return recs
 	}
@@ -229,12 +216,12 @@ func get(t *testing.T, url string) int {
 func TestCrashThenNewWorker(t *testing.T) {
 	c := testkit.NewCluster(t, 3, nil)
 	cfg := testkit.Config(t, c, testredis.Shared(t), testredis.Prefix(t))
-	cfg.InventoryFile = writeInventory(t, 100)
+	cfg.InventoryFile = testkit.InventoryFile(t, 100)
 	cfg.BatchMaxRecords = 100
-	var recs []testkit.Record
+	var recs []order.Record
 	const n = 6000
 	for i := range n {
-		recs = append(recs, testkit.Record{Key: fmt.Sprintf("k%d", i%31), Value: disconnect(fmt.Sprintf("SP-%d", i%100), i), Time: recordTime})
+		recs = append(recs, testkit.Record(fmt.Sprintf("k%d", i%31), disconnect(fmt.Sprintf("SP-%d", i%100), i), recordTime))
 	}
 	c.Produce(t, recs...)
 	first := testkit.StartProcess(t, testkit.Env(t, cfg), "run")
@@ -262,12 +249,12 @@ func TestCrashThenNewWorker(t *testing.T) {
 func TestSIGTERMCommitsWhatItDecided(t *testing.T) {
 	c := testkit.NewCluster(t, 3, nil)
 	cfg := testkit.Config(t, c, testredis.Shared(t), testredis.Prefix(t))
-	cfg.InventoryFile = writeInventory(t, 100)
+	cfg.InventoryFile = testkit.InventoryFile(t, 100)
 	cfg.BatchMaxRecords = 50
-	var recs []testkit.Record
+	var recs []order.Record
 	const n = 6000
 	for i := range n {
-		recs = append(recs, testkit.Record{Key: fmt.Sprintf("k%d", i%17), Value: disconnect(fmt.Sprintf("SP-%d", i%100), i), Time: recordTime})
+		recs = append(recs, testkit.Record(fmt.Sprintf("k%d", i%17), disconnect(fmt.Sprintf("SP-%d", i%100), i), recordTime))
 	}
 	c.Produce(t, recs...)
 	p := testkit.StartProcess(t, testkit.Env(t, cfg), "run")

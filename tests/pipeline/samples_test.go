@@ -1,4 +1,4 @@
-package integration
+package pipeline
 
 import (
 	"encoding/json"
@@ -12,6 +12,7 @@ import (
 	"github.com/ordergate/ordergate/internal/app/worker"
 	"github.com/ordergate/ordergate/internal/foundation/samples"
 	"github.com/ordergate/ordergate/internal/foundation/testredis"
+	"github.com/ordergate/ordergate/processor/order"
 	"github.com/ordergate/ordergate/processor/servicepoint"
 )
 
@@ -37,13 +38,13 @@ func TestSamplesGiveTheirGoldenEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := testkit.NewCluster(t, 1, nil)
-	var recs []testkit.Record
+	var recs []order.Record
 	var sent []samples.Sample
 	for _, s := range all {
 		if s.Clients {
 			continue // decided with the clients file: see the security tests
 		}
-		recs = append(recs, testkit.Record{Key: s.Key, Value: s.Value, Headers: s.Headers, Time: s.Time})
+		recs = append(recs, testkit.SampleRecord(&s))
 		sent = append(sent, s)
 	}
 	c.Produce(t, recs...)

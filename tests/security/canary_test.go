@@ -22,6 +22,7 @@ import (
 	"github.com/ordergate/ordergate/config"
 	"github.com/ordergate/ordergate/internal/app/testkit"
 	"github.com/ordergate/ordergate/internal/foundation/testredis"
+	"github.com/ordergate/ordergate/processor/order"
 )
 
 // outputLimit is max.message.bytes of the three output topics in the canary test: every
@@ -38,10 +39,10 @@ const (
 // canaryRecords are requests of the three types, accepted and rejected, two of which go to
 // the dead-letter topic, each carrying the client's secret; want is the outcome of each
 // ("dlq" for a dead-letter record).
-func canaryRecords(t *testing.T) (recs []testkit.Record, want []string) {
+func canaryRecords(t *testing.T) (recs []order.Record, want []string) {
 	t.Helper()
 	add := func(outcome, key string, value []byte, hs ...[][2]string) {
-		recs = append(recs, testkit.Record{Key: key, Value: value, Headers: headers(hs...), Time: recordTime})
+		recs = append(recs, order.Record{Key: []byte(key), Value: value, Headers: headers(hs...), Time: recordTime})
 		want = append(want, outcome)
 	}
 	corr := func(id string) [][2]string { return [][2]string{{"X-Correlation-ID", id}} }
@@ -214,7 +215,7 @@ func canaries(t *testing.T, format string) {
 		}
 		for i, m := range dlq {
 			in := recs[len(recs)-2+i]
-			if !bytes.Equal(m.Value, in.Value) || string(m.Key) != in.Key {
+			if !bytes.Equal(m.Value, in.Value) || !bytes.Equal(m.Key, in.Key) {
 				t.Errorf("dead-letter record %d: key or value not the input's, unchanged", i)
 			}
 			// The input's headers but client_secret, in order, then the three of the DLQ.
@@ -231,8 +232,8 @@ func canaries(t *testing.T, format string) {
 				noLeak(t, fmt.Sprintf("dead-letter record %d (header %s)", i, h.Key), []byte(h.Key+"="+string(h.Value)), secrets, personal)
 			}
 			for _, h := range in.Headers {
-				if !strings.EqualFold(h[0], "client_secret") {
-					wantKept = append(wantKept, h[0]+"="+h[1])
+				if !strings.EqualFold(h.Key, "client_secret") {
+					wantKept = append(wantKept, h.Key+"="+string(h.Value))
 				}
 			}
 			if strings.Join(kept, "\n") != strings.Join(wantKept, "\n") {
@@ -398,8 +399,8 @@ func TestCanaryStartupErrors(t *testing.T) {
 // a decision) and its logs show neither token.
 func TestCanaryRefusedInventoryToken(t *testing.T) {
 	s := newCanarySetup(t)
-	produce(t, s.cluster, s.kafka, testkit.Record{Key: "WAN-SEC-001", Value: body(t, "disconnect.json"),
-		Headers: creds(clientSecret), Time: recordTime})
+	produce(t, s.cluster, s.kafka, order.Record{Key: []byte("WAN-SEC-001"), Value: body(t, "disconnect.json"),
+		Headers: headers(creds(clientSecret)), Time: recordTime})
 	p := testkit.StartProcess(t, processEnv(t, s.cfg, "ORDERGATE_INVENTORY_TOKEN="+wrongToken, "ORDERGATE_SHUTDOWN_TIMEOUT=1s"), "run")
 	waitLog(t, p, `"msg":"batch step failed, retrying"`, 1, time.Minute)
 	for deadline := time.Now().Add(30 * time.Second); s.inv.unauthorized.Load() < 2; time.Sleep(20 * time.Millisecond) {

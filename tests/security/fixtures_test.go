@@ -237,10 +237,10 @@ func accountHeaders(businessID string) [][2]string {
 	return [][2]string{{"type", "PATCH-billingAccountById"}, {"businessId", businessID}, {"id", businessID + "-ACC-0001"}}
 }
 
-func headers(sets ...[][2]string) [][2]string {
+func headers(sets ...[][2]string) []order.Header {
 	var out [][2]string
 	for _, s := range sets {
 		out = append(out, s...)
 	}
-	return out
+	return order.HeaderPairs(out)
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/ordergate/ordergate/config"
 	"github.com/ordergate/ordergate/internal/app/audit"
 	"github.com/ordergate/ordergate/internal/app/testkit"
+	"github.com/ordergate/ordergate/processor/order"
 )
 
 // recordTime is the timestamp of every input record: "today" is 2026-12-04 in Paris, so the
@@ -175,7 +176,7 @@ func through(c *testkit.Cluster, a access) *testkit.Cluster {
 }
 
 // produce writes records to the input topic through a, in order, acknowledged.
-func produce(t *testing.T, c *testkit.Cluster, a access, recs ...testkit.Record) {
+func produce(t *testing.T, c *testkit.Cluster, a access, recs ...order.Record) {
 	t.Helper()
 	through(c, a).Produce(t, recs...)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/ordergate/ordergate/internal/app/testkit"
 	"github.com/ordergate/ordergate/internal/app/worker"
 	"github.com/ordergate/ordergate/internal/foundation/testredis"
+	"github.com/ordergate/ordergate/processor/order"
 )
 
 // saslVariables are what a refused SASL start-up must name.
@@ -62,12 +63,12 @@ func inventoryFile(t *testing.T) string {
 }
 
 // threeTypes are one accepted request of each type.
-func threeTypes(t *testing.T) []testkit.Record {
+func threeTypes(t *testing.T) []order.Record {
 	t.Helper()
-	return []testkit.Record{
-		{Key: "WAN-SEC-001", Value: body(t, "disconnect.json"), Time: recordTime},
-		{Key: "WAN-SEC-002", Value: body(t, "update.json"), Time: recordTime},
-		{Key: "PA-ACC-0001", Value: body(t, "account.json"), Headers: headers(accountHeaders("PA"), creds(clientSecret)), Time: recordTime},
+	return []order.Record{
+		{Key: []byte("WAN-SEC-001"), Value: body(t, "disconnect.json"), Time: recordTime},
+		{Key: []byte("WAN-SEC-002"), Value: body(t, "update.json"), Time: recordTime},
+		{Key: []byte("PA-ACC-0001"), Value: body(t, "account.json"), Headers: headers(accountHeaders("PA"), creds(clientSecret)), Time: recordTime},
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/ordergate/ordergate/internal/app/produce"
 	"github.com/ordergate/ordergate/processor/order"
 	"github.com/ordergate/ordergate/processor/servicepoint"
 )
@@ -152,7 +153,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	fmt.Fprintf(o.Progress, "producing %d records to %d partitions...\n", o.Records, o.Partitions)
 	gen := NewGenerator(o.ServicePoints, o.InvalidRatio, 1)
-	if err := produce(ctx, brokers, "bench.requests", o.Records, gen, time.Now, 0); err != nil {
+	if err := feed(ctx, brokers, "bench.requests", o.Records, gen, time.Now, 0); err != nil {
 		return nil, err
 	}
 	prefix := fmt.Sprintf("ordergate-bench:%d:%d:", os.Getpid(), time.Now().UnixNano())
@@ -216,14 +217,13 @@ func inventoryHandler(inv *servicepoint.FileInventory) http.Handler {
 	})
 }
 
-// produce writes n generated records; with rate > 0 it paces them at rate records/s, every
+// feed writes n generated records; with rate > 0 it paces them at rate records/s, every
 // 5 ms, from a pool generated beforehand so that generating records does not take the CPU
 // the worker runs on (the pool's bodies repeat; their keys, offsets and times do not).
-func produce(ctx context.Context, brokers []string, topic string, n int, gen *Generator, now func() time.Time, rate int) error {
-	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchSize: 5000, BatchBytes: 16 << 20}
+func feed(ctx context.Context, brokers []string, topic string, n int, gen *Generator, now func() time.Time, rate int) error {
+	w := produce.NewWriter(brokers, topic, nil)
 	defer w.Close()
-	chunk := 5000
+	chunk := produce.Chunk
 	interval := time.Duration(0)
 	pool := 0
 	if rate > 0 {
@@ -233,7 +233,8 @@ func produce(ctx context.Context, brokers []string, topic string, n int, gen *Ge
 	}
 	var pooled []kafka.Message
 	for i := range pool {
-		pooled = append(pooled, message(gen.Next(i, time.Time{})))
+		rec := gen.Next(i, time.Time{})
+		pooled = append(pooled, produce.Message(&rec))
 	}
 	start := time.Now()
 	msgs := make([]kafka.Message, 0, chunk)
@@ -246,7 +247,8 @@ func produce(ctx context.Context, brokers []string, topic string, n int, gen *Ge
 				m = pooled[i%pool]
 				m.Key = fmt.Appendf(nil, "K-%07d", i%20000)
 			} else {
-				m = message(gen.Next(i, at))
+				rec := gen.Next(i, at)
+				m = produce.Message(&rec)
 			}
 			m.Time = at
 			msgs = append(msgs, m)
@@ -262,14 +264,6 @@ func produce(ctx context.Context, brokers []string, topic string, n int, gen *Ge
 		}
 	}
 	return nil
-}
-
-func message(rec Record) kafka.Message {
-	m := kafka.Message{Key: rec.Key, Value: rec.Value, Time: rec.Time}
-	for _, h := range rec.Headers {
-		m.Headers = append(m.Headers, kafka.Header{Key: h[0], Value: []byte(h[1])})
-	}
-	return m
 }
 
 // env is the configuration of one phase's process.
@@ -463,7 +457,7 @@ func runPaced(ctx context.Context, o Options, client *kafka.Client, e env, broke
 	time.Sleep(2 * time.Second) // join the group before producing
 	fmt.Fprintf(o.Progress, "%s: producing %d records/s for %ds\n", name, rate, o.PacedSeconds)
 	gen := NewGenerator(o.ServicePoints, o.InvalidRatio, 2)
-	if err := produce(ctx, brokers, e.in, n, gen, time.Now, rate); err != nil {
+	if err := feed(ctx, brokers, e.in, n, gen, time.Now, rate); err != nil {
 		_, _, _ = p.stop()
 		return ph, err
 	}

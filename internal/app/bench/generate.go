@@ -12,14 +12,6 @@ import (
 	"github.com/ordergate/ordergate/processor/order"
 )
 
-// Record is one generated input record.
-type Record struct {
-	Key     []byte
-	Value   []byte
-	Headers [][2]string
-	Time    time.Time
-}
-
 // Generator makes ~750-byte requests of the three types, a given share of them invalid.
 type Generator struct {
 	rnd           *rand.Rand
@@ -47,28 +39,28 @@ func Inventory(n int) []byte {
 	return data
 }
 
-// Next returns record number i.
-func (g *Generator) Next(i int, at time.Time) Record {
+// Next returns record number i, timestamped at.
+func (g *Generator) Next(i int, at time.Time) order.Record {
 	sp := g.rnd.IntN(g.servicePoints)
 	customer := fmt.Sprintf("CUST-%05d", g.rnd.IntN(20000))
 	invalid := g.rnd.Float64() < g.invalidRatio
-	var r Record
+	var r order.Record
 	switch i % 3 {
 	case 0:
 		// Mostly French service points (nine in ten are), so that most disconnects pass.
 		if sp%10 == 9 {
 			sp--
 		}
-		r = Record{Value: disconnectBody(sp, i)}
+		r = order.Record{Value: disconnectBody(sp, i)}
 	case 1:
-		r = Record{Value: updateBody(sp, i)}
+		r = order.Record{Value: updateBody(sp, i)}
 	default:
-		r = Record{Value: accountBody(i), Headers: [][2]string{
+		r = order.Record{Value: accountBody(i), Headers: order.HeaderPairs([][2]string{
 			{"type", "PATCH-billingAccountById"}, {"businessId", "PA"}, {"id", fmt.Sprintf("ACC-%07d", i)},
 			{"client_id", "bench-channel"}, {"client_secret", "bench-secret"},
-		}}
+		})}
 	}
-	r.Headers = append(r.Headers, [2]string{"X-Correlation-ID", fmt.Sprintf("bench-%09d", i)})
+	r.Headers = append(r.Headers, order.Header{Key: "X-Correlation-ID", Value: fmt.Appendf(nil, "bench-%09d", i)})
 	if invalid {
 		r.Value = g.spoil(r.Value)
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/ordergate/ordergate/processor/order"
 	"github.com/ordergate/ordergate/processor/servicepoint"
 	"github.com/ordergate/ordergate/publisher"
-	"github.com/ordergate/ordergate/publisher/event"
 )
 
 // memResolver answers from a file inventory without Redis: the CPU of the worker's own
@@ -33,15 +32,12 @@ func BenchmarkBatch(b *testing.B) {
 	}
 	gen := NewGenerator(5000, 0.1, 1)
 	at := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
-	in := make([]event.Input, 1000)
+	in := make([]order.Record, 1000)
 	var bytes int64
 	for i := range in {
-		r := gen.Next(i, at)
-		in[i] = event.Input{Source: event.Source{Topic: "t", Partition: 1, Offset: int64(i), Timestamp: at}, Key: r.Key, Value: r.Value}
-		for _, h := range r.Headers {
-			in[i].Headers = append(in[i].Headers, order.Header{Key: h[0], Value: []byte(h[1])})
-		}
-		bytes += int64(len(r.Value))
+		in[i] = gen.Next(i, at)
+		in[i].Source = order.Source{Topic: "t", Partition: 1, Offset: int64(i)}
+		bytes += int64(len(in[i].Value))
 	}
 	proc := processor.New(&order.Rules{}, memResolver{inv}, func() time.Time { return at })
 	pub := publisher.New(nil, publisher.Topics{Accepted: "a", Rejected: "r", DLQ: "d"}, publisher.DefaultTopicLimit, nil, nil)

@@ -7,6 +7,7 @@ package testkit
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -22,6 +23,10 @@ import (
 
 	"github.com/ordergate/ordergate/config"
 	"github.com/ordergate/ordergate/internal/app/audit"
+	"github.com/ordergate/ordergate/internal/app/produce"
+	"github.com/ordergate/ordergate/internal/foundation/samples"
+	"github.com/ordergate/ordergate/processor/order"
+	"github.com/ordergate/ordergate/processor/servicepoint"
 )
 
 // Topics are the default topic names.
@@ -59,41 +64,32 @@ func NewCluster(t testing.TB, partitions int, outputConfigs map[string]string, o
 	return &Cluster{Cluster: c, Brokers: brokers, Client: &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}}
 }
 
-// Record is one input record to produce.
-type Record struct {
-	Key     string
-	Value   []byte
-	Headers [][2]string
-	Time    time.Time
-}
-
 // Produce writes records to the input topic, keyed records by murmur2 as Java producers,
 // in order, acknowledged by the broker.
-func (c *Cluster) Produce(t testing.TB, recs ...Record) {
+func (c *Cluster) Produce(t testing.TB, recs ...order.Record) {
 	t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(c.Brokers...), Topic: Topics.Requests, Balancer: kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchSize: 1000, BatchBytes: 8 << 20, Transport: c.Transport}
+	w := produce.NewWriter(c.Brokers, Topics.Requests, c.Transport)
 	defer w.Close()
-	msgs := make([]kafka.Message, len(recs))
-	for i, r := range recs {
-		m := kafka.Message{Value: r.Value, Time: r.Time}
-		if r.Key != "" {
-			m.Key = []byte(r.Key)
-		}
-		for _, h := range r.Headers {
-			m.Headers = append(m.Headers, kafka.Header{Key: h[0], Value: []byte(h[1])})
-		}
-		msgs[i] = m
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	for len(msgs) > 0 {
-		n := min(len(msgs), 5000)
-		if err := w.WriteMessages(ctx, msgs[:n]...); err != nil {
-			t.Fatalf("produce: %v", err)
-		}
-		msgs = msgs[n:]
+	if err := produce.Write(ctx, w, recs); err != nil {
+		t.Fatal(err)
 	}
+}
+
+// Record returns a record of key and value at time t, with headers given as name, value
+// pairs.
+func Record(key string, value []byte, t time.Time, headers ...string) order.Record {
+	r := order.Record{Key: []byte(key), Value: value, Time: t}
+	for i := 0; i+1 < len(headers); i += 2 {
+		r.Headers = append(r.Headers, order.Header{Key: headers[i], Value: []byte(headers[i+1])})
+	}
+	return r
+}
+
+// SampleRecord returns the record of a sample of the manifest.
+func SampleRecord(s *samples.Sample) order.Record {
+	return order.Record{Key: []byte(s.Key), Value: s.Value, Headers: order.HeaderPairs(s.Headers), Time: s.Time}
 }
 
 // Read returns every record of a topic, partition by partition.
@@ -383,4 +379,40 @@ func Disconnect(spID string, seq int) []byte {
 	return fmt.Appendf(nil, `{"type":"R_BVPN_FR_1","requestedAt":"2027-01-04","customerReference":"WAN-%07d",`+
 		`"properties":{"servicePoint":{"id":%q},"contacts":{"primary":{"title":"M","firstName":"Paul","lastName":"LANGEL",`+
 		`"phone":"+33401010101","mobile":"+33600200200","email":"paul.langel@mycompany.com"}}}}`, seq, spID)
+}
+
+// InventoryData returns the JSON of an inventory of n French service points: SP-i, REF-i
+// and CR-i for i from 0 to n-1, each OPERATIONAL.
+func InventoryData(n int) []byte {
+	list := make([]order.ServicePoint, n)
+	for i := range list {
+		list[i] = order.ServicePoint{ID: fmt.Sprintf("SP-%d", i), Reference: fmt.Sprintf("REF-%d", i),
+			CustomerReference: fmt.Sprintf("CR-%d", i), Name: "site", Market: "FR", State: "OPERATIONAL"}
+	}
+	data, err := json.Marshal(list)
+	if err != nil {
+		panic(err) // a list of plain structs always marshals
+	}
+	return data
+}
+
+// Inventory returns the inventory of InventoryData(n), for an in-process worker.
+func Inventory(t testing.TB, n int) *servicepoint.FileInventory {
+	t.Helper()
+	inv, err := servicepoint.ParseFileInventory(InventoryData(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv
+}
+
+// InventoryFile writes InventoryData(n) to a file of the test's and returns its path, for a
+// worker process.
+func InventoryFile(t testing.TB, n int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "inventory.json")
+	if err := os.WriteFile(path, InventoryData(n), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -62,15 +62,15 @@ func (o publishObserver) Published(r *processor.Result, kind publisher.Kind, ack
 		o.m.DLQRecords.Inc()
 		outcome = "dlq"
 		o.log.Error("record sent to the dead-letter topic: the broker refused its event",
-			"topic", r.Input.Source.Topic, "partition", r.Input.Source.Partition, "offset", r.Input.Source.Offset,
-			"request_type", d.Type.String(), "value_bytes", len(r.Input.Value))
+			"topic", r.Record.Source.Topic, "partition", r.Record.Source.Partition, "offset", r.Record.Source.Offset,
+			"request_type", d.Type.String(), "value_bytes", len(r.Record.Value))
 	}
 	o.m.DecisionSeconds.Observe(r.DecideDuration.Seconds())
-	o.m.ObserveOutcome(d.Type.String(), outcome, code, r.Input.Source.Timestamp, acked)
+	o.m.ObserveOutcome(d.Type.String(), outcome, code, r.Record.Time, acked)
 	if outcome == "rejected" && o.log.Enabled(context.Background(), slog.LevelDebug) {
 		e := d.Error()
 		o.log.Debug("request rejected", "request_type", d.Type.String(), "code", e.Code(), "field", e.Field,
-			"source", r.Input.Source.Topic+"/"+strconv.Itoa(r.Input.Source.Partition)+"/"+strconv.FormatInt(r.Input.Source.Offset, 10))
+			"source", r.Record.Source.Topic+"/"+strconv.Itoa(r.Record.Source.Partition)+"/"+strconv.FormatInt(r.Record.Source.Offset, 10))
 	}
 }
 

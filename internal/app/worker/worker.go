@@ -30,7 +30,6 @@ import (
 	"github.com/ordergate/ordergate/processor/order"
 	"github.com/ordergate/ordergate/processor/servicepoint"
 	"github.com/ordergate/ordergate/publisher"
-	"github.com/ordergate/ordergate/publisher/event"
 )
 
 // Options are what a caller can give besides the configuration.
@@ -214,9 +213,9 @@ func (w *Worker) listen() error {
 // passThrough is the ceiling's processor: no decision at all.
 type passThrough struct{}
 
-func (passThrough) Process(_ context.Context, in []event.Input, out []processor.Result) error {
+func (passThrough) Process(_ context.Context, in []order.Record, out []processor.Result) error {
 	for i := range in {
-		out[i].Input = &in[i]
+		out[i].Record = &in[i]
 	}
 	return nil
 }

@@ -9,14 +9,14 @@ import (
 	"io/fs"
 	"path"
 	"time"
-
-	"github.com/ordergate/ordergate/processor/order"
 )
 
 // Manifest is the name of the file that lists the samples.
 const Manifest = "samples.json"
 
-// Sample is one request with its record metadata and its expected outcome.
+// Sample is one entry of the manifest: a request with its record metadata and its expected
+// outcome. The record itself is an order.Record built from Key, Value, Headers (with
+// order.HeaderPairs) and Time; this package stays below the domain and does not build it.
 type Sample struct {
 	// Name identifies the sample; its golden event is golden/NAME.json.
 	Name string `json:"name"`
@@ -42,15 +42,6 @@ type Sample struct {
 
 	// Value is the body's content, read by Load.
 	Value []byte `json:"-"`
-}
-
-// RecordHeaders returns the headers as the rules read them.
-func (s *Sample) RecordHeaders() []order.Header {
-	hs := make([]order.Header, len(s.Headers))
-	for i, h := range s.Headers {
-		hs[i] = order.Header{Key: h[0], Value: []byte(h[1])}
-	}
-	return hs
 }
 
 // GoldenPath is the path of the sample's golden event, relative to the samples directory.

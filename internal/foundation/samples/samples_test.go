@@ -92,7 +92,7 @@ func decide(t *testing.T, s *samples.Sample, inv []order.ServicePoint, clients *
 	if s.Clients {
 		rules.Clients = clients
 	}
-	d := rules.Decide(&order.Record{Value: s.Value, Headers: s.RecordHeaders(), Timestamp: s.Time})
+	d := rules.Decide(&order.Record{Value: s.Value, Headers: order.HeaderPairs(s.Headers), Time: s.Time})
 	if d.Outcome == order.NeedsServicePoint {
 		d.Resolve(matches(inv, d.Lookup))
 	}
