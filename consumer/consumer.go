@@ -3,6 +3,11 @@
 // hands the decisions to the publisher, and commits a partition's offset only once every
 // record before it has its event acknowledged. Records of one partition are decided,
 // published and committed in input order, so the events of one key keep their order.
+//
+// The parts, one a file: the Consumer and its group (consumer.go), a partition's loop
+// (partition.go), how a batch is fetched (fetch.go), the committer of a generation
+// (committer.go), the one retry hook of every step (step.go), the Lifecycle of a stop
+// (lifecycle.go) and the lag measurement (lag.go).
 package consumer
 
 import (
@@ -19,7 +24,6 @@ import (
 	"github.com/ordergate/ordergate/internal/foundation/retry"
 	"github.com/ordergate/ordergate/processor"
 	"github.com/ordergate/ordergate/processor/order"
-	"github.com/ordergate/ordergate/publisher"
 )
 
 // Processor decides a batch (see processor.Processor).
@@ -27,10 +31,16 @@ type Processor interface {
 	Process(ctx context.Context, in []order.Record, out []processor.Result) error
 }
 
-// Publisher publishes the decisions of a batch (see publisher.Publisher).
-type Publisher interface {
-	PrepareInto(reuse *publisher.Batch, results []processor.Result) *publisher.Batch
-	Send(ctx context.Context, b *publisher.Batch) error
+// Publisher publishes the decisions of a batch (see publisher.Publisher). A partition
+// prepares each batch once, then sends it until every record is acknowledged. B is the
+// publisher's own batch, which the consumer only hands back.
+type Publisher[B any] interface {
+	// PrepareInto returns the records to publish for results, reusing the memory of reuse:
+	// a batch of this publisher whose records are all acknowledged, or the zero B.
+	PrepareInto(reuse B, results []processor.Result) B
+	// Send writes the records of b not acknowledged yet, and returns nil once every one
+	// is. Every error is transient: the consumer retries.
+	Send(ctx context.Context, b B) error
 }
 
 // Health is told when a partition starts and stops retrying (see health.Health).
@@ -50,7 +60,18 @@ type Observer interface {
 	Retry(cause string)
 }
 
-// Config configures the consumer.
+// The defaults of Config, used for a field left at zero.
+const (
+	DefaultBatchMaxRecords = 1000
+	DefaultBatchMaxBytes   = 4 << 20
+	DefaultBatchMaxWait    = 2 * time.Millisecond
+	DefaultFetchMaxBytes   = 1 << 20
+	DefaultQueueCapacity   = 64
+	DefaultSessionTimeout  = 10 * time.Second
+	DefaultLagInterval     = 2 * time.Second
+)
+
+// Config configures the consumer. A field left at zero takes its Default... constant.
 type Config struct {
 	// Brokers are the bootstrap brokers.
 	Brokers []string
@@ -60,26 +81,27 @@ type Config struct {
 	Topic string
 	// Dialer carries TLS and SASL settings (nil: plain TCP).
 	Dialer *kafka.Dialer
-	// BatchMaxRecords bounds a batch (default 1000).
+	// BatchMaxRecords bounds a batch, in records (ORDERGATE_BATCH_MAX_RECORDS).
 	BatchMaxRecords int
-	// BatchMaxBytes ends a batch once its values reach this many bytes (default 4 MiB), so
-	// that large records do not multiply a batch's memory.
+	// BatchMaxBytes ends a batch once its values reach this many bytes, so that large
+	// records do not multiply a batch's memory.
 	BatchMaxBytes int
-	// BatchMaxWait is how long a batch waits to fill after its first record (default 2ms).
+	// BatchMaxWait is how long a batch waits to fill after its first record
+	// (ORDERGATE_BATCH_MAX_WAIT).
 	BatchMaxWait time.Duration
 	// Retry is the backoff of failed batch steps; retries never stop by themselves.
 	Retry retry.Policy
-	// FetchMaxBytes bounds one fetch response per partition (default 1 MiB).
+	// FetchMaxBytes bounds one fetch response per partition, in bytes.
 	FetchMaxBytes int
-	// QueueCapacity is how many fetched records a partition keeps ahead of processing
-	// (default 64): with the batch in hand, it bounds a partition's memory.
-	// kafka-go counts it in records, not bytes: with records of up to 1 MiB it can hold
-	// up to that many MiB per partition.
+	// QueueCapacity is how many fetched records a partition keeps ahead of processing:
+	// with the batch in hand, it bounds a partition's memory. kafka-go counts it in
+	// records, not bytes: with records of up to 1 MiB it can hold up to that many MiB per
+	// partition.
 	QueueCapacity int
-	// SessionTimeout is the group session timeout (default 10s): a member that stops
-	// heartbeating is replaced after it.
+	// SessionTimeout is the group session timeout: a member that stops heartbeating is
+	// replaced after it.
 	SessionTimeout time.Duration
-	// LagInterval is how often the lag of each partition is measured (default 2s).
+	// LagInterval is how often the lag of each partition is measured.
 	LagInterval time.Duration
 	// Client is used to measure lag (ListOffsets); nil: lag is not measured.
 	Client *kafka.Client
@@ -95,29 +117,21 @@ type Config struct {
 }
 
 func (c *Config) defaults() {
-	if c.BatchMaxRecords <= 0 {
-		c.BatchMaxRecords = 1000
-	}
-	if c.BatchMaxBytes <= 0 {
-		c.BatchMaxBytes = 4 << 20
-	}
-	if c.BatchMaxWait <= 0 {
-		c.BatchMaxWait = 2 * time.Millisecond
-	}
-	if c.FetchMaxBytes <= 0 {
-		c.FetchMaxBytes = 1 << 20
-	}
-	if c.QueueCapacity <= 0 {
-		c.QueueCapacity = 64
-	}
-	if c.SessionTimeout <= 0 {
-		c.SessionTimeout = 10 * time.Second
-	}
-	if c.LagInterval <= 0 {
-		c.LagInterval = 2 * time.Second
-	}
+	setDefault(&c.BatchMaxRecords, DefaultBatchMaxRecords)
+	setDefault(&c.BatchMaxBytes, DefaultBatchMaxBytes)
+	setDefault(&c.BatchMaxWait, DefaultBatchMaxWait)
+	setDefault(&c.FetchMaxBytes, DefaultFetchMaxBytes)
+	setDefault(&c.QueueCapacity, DefaultQueueCapacity)
+	setDefault(&c.SessionTimeout, DefaultSessionTimeout)
+	setDefault(&c.LagInterval, DefaultLagInterval)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.KafkaErrorLogger == nil {
+		log := c.Logger
+		c.KafkaErrorLogger = kafka.LoggerFunc(func(msg string, args ...any) {
+			log.Warn("kafka-go: " + fmt.Sprintf(msg, args...))
+		})
 	}
 	if c.Observer == nil {
 		c.Observer = nopObserver{}
@@ -127,32 +141,38 @@ func (c *Config) defaults() {
 	}
 }
 
-// Consumer runs the loop.
-type Consumer struct {
+func setDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
+// Consumer runs the loop. B is its publisher's batch.
+type Consumer[B any] struct {
 	cfg  Config
 	proc Processor
-	pub  Publisher
+	pub  Publisher[B]
 	lags lagTracker
 	// unfinished counts partitions that stopped with records decided or fetched but not
-	// committed (shutdown timeout or a step that could not finish).
+	// committed (shutdown deadline, or a step that could not finish).
 	unfinished atomic.Int64
 }
 
 // New returns a consumer.
-func New(cfg Config, proc Processor, pub Publisher) *Consumer {
+func New[B any](cfg Config, proc Processor, pub Publisher[B]) *Consumer[B] {
 	cfg.defaults()
-	return &Consumer{cfg: cfg, proc: proc, pub: pub}
+	return &Consumer[B]{cfg: cfg, proc: proc, pub: pub}
 }
 
 // ErrUnfinished is returned by Run when a partition stopped with a batch it could not
 // finish (its retries outlived the shutdown): nothing past that batch was committed.
 var ErrUnfinished = errors.New("stopped with a batch in retries: its records were not committed and will be consumed again")
 
-// Run consumes until fetch ends, then finishes the batches in flight, commits them, leaves
-// the group and returns. work bounds that finish: when it ends, batches still in retries are
-// abandoned without a commit and Run returns ErrUnfinished. Run returns nil after a clean
-// stop.
-func (c *Consumer) Run(fetch, work context.Context) error {
+// Run consumes until l.Stop ends, then finishes the batches in hand, commits them, leaves
+// the group and returns; every goroutine it started has ended by then. When l.Abandon ends
+// first, batches still in retries are abandoned without a commit and Run returns
+// ErrUnfinished. Run returns nil after a clean stop.
+func (c *Consumer[B]) Run(l Lifecycle) error {
 	log := c.cfg.Logger
 	group, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
 		ID:                c.cfg.GroupID,
@@ -166,18 +186,17 @@ func (c *Consumer) Run(fetch, work context.Context) error {
 		JoinGroupBackoff:  time.Second,
 		Timeout:           10 * time.Second,
 		Logger:            c.cfg.KafkaLogger,
-		ErrorLogger:       c.errorLogger(),
+		ErrorLogger:       c.cfg.KafkaErrorLogger,
 	})
 	if err != nil {
 		return fmt.Errorf("consumer group: %w", err)
 	}
-	lagCtx, stopLag := context.WithCancel(work)
-	defer stopLag()
-	go c.measureLag(lagCtx)
-	var wg sync.WaitGroup
+	var running sync.WaitGroup // the lag measurement and every generation's goroutines
+	lagCtx, stopLag := context.WithCancel(l.Abandon)
+	running.Go(func() { c.measureLag(lagCtx) })
 	for {
-		gen, err := group.Next(fetch)
-		if fetch.Err() != nil {
+		gen, err := group.Next(l.Stop)
+		if l.Stop.Err() != nil {
 			break
 		}
 		if err != nil {
@@ -187,9 +206,10 @@ func (c *Consumer) Run(fetch, work context.Context) error {
 			log.Warn("consumer group: joining failed, retrying", "err", err)
 			continue
 		}
-		c.startGeneration(fetch, work, gen, &wg)
+		c.startGeneration(l, gen, &running)
 	}
-	wg.Wait()
+	stopLag()
+	running.Wait()
 	if err := group.Close(); err != nil && !errors.Is(err, kafka.ErrGroupClosed) {
 		log.Warn("consumer group: leaving failed", "err", err)
 	}
@@ -199,47 +219,49 @@ func (c *Consumer) Run(fetch, work context.Context) error {
 	return nil
 }
 
-func (c *Consumer) errorLogger() kafka.Logger {
-	if c.cfg.KafkaErrorLogger != nil {
-		return c.cfg.KafkaErrorLogger
-	}
-	log := c.cfg.Logger
-	return kafka.LoggerFunc(func(msg string, args ...any) {
-		log.Warn("kafka-go: " + fmt.Sprintf(msg, args...))
-	})
-}
-
-// startGeneration starts one goroutine per assigned partition. They stop together: a
-// partition that stops for a shutdown waits for the others, so that the generation (whose
-// end kafka-go signals to every goroutine) stays valid until every partition committed.
-func (c *Consumer) startGeneration(fetch, work context.Context, gen *kafka.Generation, wg *sync.WaitGroup) {
-	assignments := gen.Assignments[c.cfg.Topic]
+// startGeneration starts one goroutine per assigned partition and the generation's
+// committer, all counted in running. kafka-go ends a generation as soon as one of its
+// goroutines returns, so they stop together: a partition that stopped (after flushing its
+// offsets) waits for the others, and the committer runs until the last one stopped.
+func (c *Consumer[B]) startGeneration(l Lifecycle, gen *kafka.Generation, running *sync.WaitGroup) {
+	topic := c.cfg.Topic
+	assignments := gen.Assignments[topic]
 	c.cfg.Logger.Info("consumer group: generation started", "generation", gen.ID, "member", gen.MemberID,
 		"partitions", partitionIDs(assignments))
-	k := newCommitter(c, gen, c.cfg.Topic)
-	var stopping sync.WaitGroup
-	stopping.Add(len(assignments))
+	k := newCommitter(&c.cfg, func(offsets map[int]int64) error {
+		return gen.CommitOffsets(map[string]map[int]int64{topic: offsets})
+	})
+	// The committer retries until the shutdown deadline, and stops once every partition
+	// has stopped or the generation ended.
+	commitCtx, stopCommitter := context.WithCancel(l.Abandon)
+	var stopped sync.WaitGroup
+	stopped.Add(len(assignments))
+	remaining := atomic.Int64{}
+	remaining.Store(int64(len(assignments)))
+	if len(assignments) == 0 {
+		stopCommitter()
+	}
 	for _, a := range assignments {
-		wg.Add(1)
+		running.Add(1)
 		gen.Start(func(genCtx context.Context) {
-			defer wg.Done()
-			p := &partition{c: c, k: k, id: a.ID, start: a.Offset}
-			p.run(fetch, work, genCtx)
-			stopping.Done()
-			stopping.Wait()
+			defer running.Done()
+			life := l.within(genCtx)
+			p := &partition[B]{c: c, k: k, id: a.ID, start: a.Offset}
+			p.run(life)
+			life.release()
+			if remaining.Add(-1) == 0 {
+				stopCommitter()
+			}
+			stopped.Done()
+			stopped.Wait()
 		})
 	}
-	wg.Add(1)
+	running.Add(1)
 	gen.Start(func(genCtx context.Context) {
-		defer wg.Done()
-		// The committer retries until the shutdown timeout, and stops once every
-		// partition has stopped (after flushing its offsets) or the generation ended.
-		ctx, cancel := mergeCancel(work, genCtx)
+		defer running.Done()
+		ctx, cancel := mergeCancel(commitCtx, genCtx)
 		defer cancel()
-		go func() {
-			stopping.Wait()
-			cancel()
-		}()
+		defer stopCommitter()
 		k.run(ctx)
 	})
 }
@@ -252,22 +274,16 @@ func partitionIDs(as []kafka.PartitionAssignment) []int {
 	return ids
 }
 
-// mergeCancel returns a context that ends when parent or other ends.
-func mergeCancel(parent, other context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(parent)
-	stop := context.AfterFunc(other, cancel)
-	return ctx, func() { stop(); cancel() }
-}
-
 type nopObserver struct{}
 
-func (nopObserver) Consumed(int)             {}
-func (nopObserver) InFlight(int)             {}
-func (nopObserver) Committed(int, int64)     {}
-func (nopObserver) Lag(int, int64)           {}
-func (nopObserver) Assigned(int, bool)       {}
-func (nopObserver) Retry(string)             {}
-func (nopHealth) Retrying(string, time.Time) {}
-func (nopHealth) Recovered(string)           {}
+func (nopObserver) Consumed(int)         {}
+func (nopObserver) InFlight(int)         {}
+func (nopObserver) Committed(int, int64) {}
+func (nopObserver) Lag(int, int64)       {}
+func (nopObserver) Assigned(int, bool)   {}
+func (nopObserver) Retry(string)         {}
 
 type nopHealth struct{}
+
+func (nopHealth) Retrying(string, time.Time) {}
+func (nopHealth) Recovered(string)           {}

@@ -13,38 +13,38 @@ import (
 // the broker itself, with one ListOffsets request for all partitions).
 type lagTracker struct {
 	mu    sync.Mutex
-	parts map[int]*partition
+	parts map[int]*offsets
 }
 
-func (l *lagTracker) add(p *partition) {
+func (l *lagTracker) add(id int, o *offsets) {
 	l.mu.Lock()
 	if l.parts == nil {
-		l.parts = map[int]*partition{}
+		l.parts = map[int]*offsets{}
 	}
-	l.parts[p.id] = p
+	l.parts[id] = o
 	l.mu.Unlock()
 }
 
-func (l *lagTracker) remove(p *partition) {
+func (l *lagTracker) remove(id int, o *offsets) {
 	l.mu.Lock()
-	if l.parts[p.id] == p {
-		delete(l.parts, p.id)
+	if l.parts[id] == o {
+		delete(l.parts, id)
 	}
 	l.mu.Unlock()
 }
 
-func (l *lagTracker) snapshot() map[int]*partition {
+func (l *lagTracker) snapshot() map[int]*offsets {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make(map[int]*partition, len(l.parts))
+	out := make(map[int]*offsets, len(l.parts))
 	for k, v := range l.parts {
 		out[k] = v
 	}
 	return out
 }
 
-// run measures every interval until ctx ends.
-func (c *Consumer) measureLag(ctx context.Context) {
+// measureLag measures every LagInterval until ctx ends.
+func (c *Consumer[B]) measureLag(ctx context.Context) {
 	if c.cfg.Client == nil {
 		return
 	}

@@ -68,8 +68,6 @@ type Publisher struct {
 	now   func() time.Time
 	// refresh reads the topics' limit again after the broker refused a record as too large.
 	refresh func(ctx context.Context) (int, error)
-	// forward writes the inputs unchanged instead of events (see NewForwarder).
-	forward bool
 	// dlq writes the dead-letter records when set (else w): the dead-letter topic takes
 	// inputs unchanged, so its batches may be larger than the events' limit allows.
 	dlq Writer
@@ -138,15 +136,6 @@ func (p *Publisher) PrepareInto(b *Batch, results []processor.Result) *Batch {
 	b.headers = b.headers[:0]
 	b.builder.Reset()
 	for i := range results {
-		if p.forward {
-			in := results[i].Record
-			hs := make([]kafka.Header, len(in.Headers))
-			for j, h := range in.Headers {
-				hs[j] = kafka.Header{Key: h.Key, Value: h.Value}
-			}
-			b.msgs[i] = kafka.Message{Topic: p.topics.Accepted, Key: in.Key, Value: in.Value, Headers: hs}
-			continue
-		}
 		p.prepare(b, i, KindEvent, "")
 	}
 	return b
@@ -232,68 +221,88 @@ func (p *Publisher) Send(ctx context.Context, b *Batch) error {
 	if b.pending == 0 {
 		return nil
 	}
-	var idx, dlqIdx []int
+	return p.classify(ctx, b, p.write(ctx, b))
+}
+
+// answer is the broker's answer about record i of a batch: nil when acknowledged; whole
+// when the write call failed as a whole rather than for this record.
+type answer struct {
+	i     int
+	err   error
+	whole bool
+}
+
+// write sends the records of b not acknowledged yet, with one WriteMessages per writer
+// (the dead-letter records through their own when there is one), and returns the answer
+// about each, in input order within each writer.
+func (p *Publisher) write(ctx context.Context, b *Batch) []answer {
+	var main, dlq []int
 	for i, done := range b.acked {
 		switch {
 		case done:
 		case p.dlq != nil && b.kinds[i] == KindDLQ:
-			dlqIdx = append(dlqIdx, i)
+			dlq = append(dlq, i)
 		default:
-			idx = append(idx, i)
+			main = append(main, i)
 		}
 	}
-	// One WriteMessages per writer; per-message answers are merged in input order.
-	werrs := make([]error, 0, len(idx)+len(dlqIdx))
-	var callErr error
-	write := func(w Writer, ids []int) {
-		if len(ids) == 0 {
-			return
+	answers := make([]answer, 0, len(main)+len(dlq))
+	for _, call := range []struct {
+		w   Writer
+		ids []int
+	}{{p.w, main}, {p.dlq, dlq}} {
+		if len(call.ids) == 0 {
+			continue
 		}
-		msgs := make([]kafka.Message, len(ids))
-		for j, i := range ids {
+		msgs := make([]kafka.Message, len(call.ids))
+		for j, i := range call.ids {
 			msgs[j] = b.msgs[i]
 		}
-		err := w.WriteMessages(ctx, msgs...)
+		err := call.w.WriteMessages(ctx, msgs...)
 		var we kafka.WriteErrors
-		switch {
-		case err == nil:
-			werrs = append(werrs, make([]error, len(ids))...)
-		case errors.As(err, &we) && len(we) == len(ids):
-			werrs = append(werrs, we...)
-		default:
-			callErr = err
-			for range ids {
-				werrs = append(werrs, err)
+		perRecord := errors.As(err, &we) && len(we) == len(call.ids)
+		for j, i := range call.ids {
+			switch {
+			case err == nil:
+				answers = append(answers, answer{i: i})
+			case perRecord:
+				answers = append(answers, answer{i: i, err: we[j]})
+			default:
+				answers = append(answers, answer{i: i, err: err, whole: true})
 			}
 		}
 	}
-	write(p.w, idx)
-	write(p.dlq, dlqIdx)
-	idx = append(idx, dlqIdx...)
+	return answers
+}
+
+// classify applies the broker's answers to the batch: acknowledged records are done; a
+// record refused as too large is cut or sent to the dead letters (shrink), one refused as
+// invalid is sent to the dead letters; the rest stay pending and make the *Error returned,
+// whose cause is kafka_refused when the dead-letter topic itself refused a record.
+func (p *Publisher) classify(ctx context.Context, b *Batch, answers []answer) error {
 	now := p.now()
 	failed, cause := 0, retry.CauseKafkaProduce
 	var first error
 	var tooLarge []int
-	for j, i := range idx {
-		werr := werrs[j]
-		if werr == nil {
-			p.ack(b, i, now)
+	for _, a := range answers {
+		if a.err == nil {
+			p.ack(b, a.i, now)
 			continue
 		}
 		failed++
 		if first == nil {
-			first = werr
+			first = a.err
 		}
-		if errors.Is(werr, callErr) && callErr != nil {
+		if a.whole {
 			continue // the call failed as a whole: retried as it is
 		}
 		switch {
-		case b.kinds[i] == KindDLQ && (errors.Is(werr, kafka.MessageSizeTooLarge) || errors.Is(werr, kafka.InvalidRecord)):
+		case b.kinds[a.i] == KindDLQ && (errors.Is(a.err, kafka.MessageSizeTooLarge) || errors.Is(a.err, kafka.InvalidRecord)):
 			cause = retry.CauseKafkaRefused
-		case errors.Is(werr, kafka.MessageSizeTooLarge):
-			tooLarge = append(tooLarge, i)
-		case errors.Is(werr, kafka.InvalidRecord):
-			p.prepare(b, i, KindDLQ, "the broker refused the event as invalid: "+werr.Error())
+		case errors.Is(a.err, kafka.MessageSizeTooLarge):
+			tooLarge = append(tooLarge, a.i)
+		case errors.Is(a.err, kafka.InvalidRecord):
+			p.prepare(b, a.i, KindDLQ, "the broker refused the event as invalid: "+a.err.Error())
 		}
 	}
 	if len(tooLarge) > 0 {
@@ -341,13 +350,4 @@ func (p *Publisher) ack(b *Batch, i int, now time.Time) {
 	if p.obs != nil {
 		p.obs.Published(&b.results[i], b.kinds[i], now)
 	}
-}
-
-// NewForwarder returns a publisher that writes each input record unchanged (key, value,
-// headers) to topic: no event is built. `ordergate bench` measures the Kafka client's own
-// ceiling with it, through the same consumer loop and writer settings as the worker.
-func NewForwarder(w Writer, topic string, limit int, obs Observer) *Publisher {
-	p := New(w, Topics{Accepted: topic, Rejected: topic, DLQ: topic}, limit, obs, nil)
-	p.forward = true
-	return p
 }

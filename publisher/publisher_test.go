@@ -193,16 +193,3 @@ func TestBrokerRefusals(t *testing.T) {
 		}
 	})
 }
-
-func TestForwarder(t *testing.T) {
-	w := &fakeWriter{}
-	p := NewForwarder(w, "out", DefaultTopicLimit, nil)
-	b := p.Prepare(results(t, "not even json"))
-	if err := p.Send(context.Background(), b); err != nil {
-		t.Fatal(err)
-	}
-	m := w.calls[0][0]
-	if m.Topic != "out" || string(m.Value) != "not even json" || len(m.Headers) != 5 {
-		t.Fatalf("forwarded %+v", m)
-	}
-}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"text/tabwriter"
 
+	"github.com/ordergate/ordergate/config"
 	"github.com/ordergate/ordergate/internal/app/bench"
 	"github.com/ordergate/ordergate/internal/app/worker"
 )
@@ -98,7 +99,7 @@ func printReport(w io.Writer, r *bench.Report) {
 }
 
 // cmdBenchCeiling is the ceiling process of `ordergate bench` (not listed in the help): the
-// worker's consumer loop and writer, forwarding records unchanged.
+// worker's consumer loop and writer, forwarding records unchanged (see bench.Ceiling).
 func cmdBenchCeiling(args []string, e *env) int {
 	fs := flag.NewFlagSet("bench-ceiling", flag.ContinueOnError)
 	cpuProfile := fs.String("cpuprofile", "", "CPU profile file")
@@ -110,5 +111,17 @@ func cmdBenchCeiling(args []string, e *env) int {
 		return exitUsage
 	}
 	defer stop()
-	return runWorker(e, worker.Options{Ceiling: true})
+	cfg, _, err := config.Load()
+	if err != nil {
+		fmt.Fprintln(e.stderr, "ordergate:", err)
+		return exitUsage
+	}
+	log := worker.NewLogger(cfg, e.stderr)
+	ctx, stopSignals := signalContext(e)
+	defer stopSignals()
+	if err := bench.Ceiling(ctx, cfg, log); err != nil {
+		fmt.Fprintln(e.stderr, "ordergate bench-ceiling:", err)
+		return exitFailure
+	}
+	return exitOK
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ordergate/ordergate/config"
 	"github.com/ordergate/ordergate/internal/app/audit"
+	"github.com/ordergate/ordergate/internal/app/worker"
 )
 
 func cmdCheck(args []string, e *env) int {
@@ -33,14 +34,14 @@ func cmdCheck(args []string, e *env) int {
 		return exitUsage
 	}
 	addrs := resolveBrokers(*brokers, cfg)
-	dialer, client, _, err := kafkaClients(cfg, addrs)
+	k, err := worker.KafkaClients(cfg, addrs)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "ordergate:", err)
 		return exitUsage
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, *timeout)
 	defer cancel()
-	report, err := audit.Read(ctx, client, dialer, addrs, audit.Topics{
+	report, err := audit.Read(ctx, k.Client, k.Dialer, addrs, audit.Topics{
 		Requests: cfg.TopicRequests, Accepted: cfg.TopicAccepted, Rejected: cfg.TopicRejected, DLQ: cfg.TopicDLQ,
 	}, audit.Options{SameDecision: *same})
 	if err != nil {

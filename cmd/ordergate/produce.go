@@ -15,6 +15,7 @@ import (
 
 	"github.com/ordergate/ordergate/config"
 	"github.com/ordergate/ordergate/internal/app/produce"
+	"github.com/ordergate/ordergate/internal/app/worker"
 	"github.com/ordergate/ordergate/processor/order"
 )
 
@@ -92,15 +93,14 @@ func cmdProduce(args []string, e *env) int {
 		*topic = cfg.TopicRequests
 	}
 	addrs := resolveBrokers(*brokers, cfg)
-	var client *kafka.Client
-	_, client, _, err = kafkaClients(cfg, addrs)
+	k, err := worker.KafkaClients(cfg, addrs)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "ordergate:", err)
 		return exitUsage
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
 	defer cancel()
-	partitions, err := partitionsOf(ctx, client, *topic)
+	partitions, err := partitionsOf(ctx, k.Client, *topic)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ordergate produce: %s at %s: %v\n", *topic, strings.Join(addrs, ","), err)
 		return exitFailure
@@ -114,7 +114,7 @@ func cmdProduce(args []string, e *env) int {
 		// The partition Java producers and ordergate's own writer would pick: murmur2 of
 		// the key (a random partition without a key).
 		rec := order.Record{Key: []byte(*key), Value: value, Headers: headers, Time: recordTime}
-		p, offset, err := produce.One(ctx, client, *topic, partitions, &rec)
+		p, offset, err := produce.One(ctx, k.Client, *topic, partitions, &rec)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "ordergate produce: %s to %s at %s: %v\n", name, *topic, strings.Join(addrs, ","), err)
 			return exitFailure

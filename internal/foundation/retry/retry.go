@@ -78,17 +78,15 @@ func (p Policy) Do(ctx context.Context, op func(ctx context.Context) error) erro
 		if p.OnRetry != nil {
 			p.OnRetry(err, attempt, since)
 		}
-		sleep := p.Sleep
-		if sleep == nil {
-			sleep = sleepCtx
-		}
-		if serr := sleep(ctx, p.Backoff(attempt)); serr != nil {
+		if serr := p.Wait(ctx, attempt); serr != nil {
 			return errors.Join(serr, err)
 		}
 	}
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx ends, whichever comes first, and stops its timer; it
+// returns ctx's error when ctx ended first.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -97,4 +95,14 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// Wait waits the backoff of the given failed attempt (1-based), or until ctx ends; it
+// returns ctx's error when ctx ended first.
+func (p Policy) Wait(ctx context.Context, attempt int) error {
+	sleep := p.Sleep
+	if sleep == nil {
+		sleep = Sleep
+	}
+	return sleep(ctx, p.Backoff(attempt))
 }
