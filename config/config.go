@@ -2,9 +2,10 @@
 // environment variables with the prefix ORDERGATE_ (contract, section 7).
 //
 // The Config struct is the single source of truth: its envconfig tags give
-// each variable's full name, its default tags the defaults, and its desc tags
-// the reference printed by WriteReference and checked against
-// docs/configuration.md. Load reads the environment with
+// each variable's full name, its default tags the defaults (stated nowhere
+// else: not in comments, not in desc tags; the packages' Default constants
+// are checked against them), and its desc tags the reference printed by
+// WriteReference and checked against docs/configuration.md. Load reads the environment with
 // github.com/kelseyhightower/envconfig. A bad value stops start-up with one
 // line naming the variable; secrets never appear in an error, a warning or
 // the printed configuration.
@@ -25,108 +26,103 @@ import (
 // variable is unset. A variable set to the empty string is set: it does not
 // fall back to the default.
 type Config struct {
-	// KafkaBrokers are the bootstrap brokers, each host:port.
-	// Default ["localhost:9092"]; comma-separated in the environment.
+	// KafkaBrokers are the bootstrap brokers, each host:port; comma-separated
+	// in the environment.
 	KafkaBrokers []string `envconfig:"ORDERGATE_KAFKA_BROKERS" default:"localhost:9092" desc:"bootstrap brokers, comma-separated host:port list"`
-	// KafkaGroupID is the consumer group. Default "ordergate".
+	// KafkaGroupID is the consumer group.
 	KafkaGroupID string `envconfig:"ORDERGATE_KAFKA_GROUP_ID" default:"ordergate" desc:"consumer group id; a new group starts at the earliest offset"`
 
-	// TopicRequests is the input topic. Default "orders.requests".
+	// TopicRequests is the input topic.
 	TopicRequests string `envconfig:"ORDERGATE_TOPIC_REQUESTS" default:"orders.requests" desc:"input topic: one request per record"`
-	// TopicAccepted receives order.accepted events. Default "orders.accepted".
+	// TopicAccepted receives order.accepted events.
 	TopicAccepted string `envconfig:"ORDERGATE_TOPIC_ACCEPTED" default:"orders.accepted" desc:"output topic of order.accepted events"`
-	// TopicRejected receives order.rejected events. Default "orders.rejected".
+	// TopicRejected receives order.rejected events.
 	TopicRejected string `envconfig:"ORDERGATE_TOPIC_REJECTED" default:"orders.rejected" desc:"output topic of order.rejected events"`
 	// TopicDLQ receives the input records whose event the broker refused for
-	// good. Default "orders.dlq".
+	// good.
 	TopicDLQ string `envconfig:"ORDERGATE_TOPIC_DLQ" default:"orders.dlq" desc:"dead-letter topic: inputs whose event the broker refused for good"`
 
 	// RedisURL locates the service-point cache: redis://[user:password@]host:port/db,
-	// rediss:// for TLS. Default "redis://localhost:6379/0". Secret: it may
-	// hold a password; use RedisOptions to connect.
+	// rediss:// for TLS. Secret: it may hold a password; use RedisOptions to
+	// connect.
 	RedisURL Secret `envconfig:"ORDERGATE_REDIS_URL" default:"redis://localhost:6379/0" mask:"url" desc:"Redis URL (cache): redis://[user:password@]host:port/db, rediss:// for TLS; password masked"`
 
 	// InventoryURL is the base URL of the service-point inventory
 	// (GET {InventoryURL}/servicePoints?...), http or https, without a
-	// trailing slash once loaded. Default unset.
+	// trailing slash once loaded. Unset: see InventoryFile.
 	InventoryURL string `envconfig:"ORDERGATE_INVENTORY_URL" mask:"url" desc:"base URL of the service-point inventory (http or https); exclusive with INVENTORY_FILE"`
 	// InventoryToken is sent as "Authorization: Bearer ..." to the
-	// inventory. Default unset (no header). Secret.
+	// inventory; unset, no header. Secret.
 	InventoryToken Secret `envconfig:"ORDERGATE_INVENTORY_TOKEN" desc:"bearer token sent to the inventory; secret"`
 	// InventoryFile is a JSON array of service points used instead of the
-	// inventory service. Default unset.
+	// inventory service.
 	InventoryFile string `envconfig:"ORDERGATE_INVENTORY_FILE" desc:"JSON file of service points used instead of INVENTORY_URL"`
 
-	// CacheTTL is how long Redis keeps a found service point. Default 10m; > 0.
+	// CacheTTL is how long Redis keeps a found service point; > 0.
 	CacheTTL time.Duration `envconfig:"ORDERGATE_CACHE_TTL" default:"10m" desc:"duration: how long Redis keeps a lookup that found service points"`
-	// CacheNegativeTTL is how long Redis keeps a lookup that found nothing.
-	// Default 30s; > 0 (may exceed CacheTTL).
+	// CacheNegativeTTL is how long Redis keeps a lookup that found nothing;
+	// > 0 (may exceed CacheTTL).
 	CacheNegativeTTL time.Duration `envconfig:"ORDERGATE_CACHE_NEGATIVE_TTL" default:"30s" desc:"duration: how long Redis keeps a lookup that found nothing"`
 
-	// ClientsFile is the JSON file of clients and their secret digests.
-	// Default unset (only the account request needs credentials).
+	// ClientsFile is the JSON file of clients and their secret digests; unset,
+	// only the account request needs credentials.
 	ClientsFile string `envconfig:"ORDERGATE_CLIENTS_FILE" desc:"JSON file of clients; unset: only the account request needs credentials"`
 
 	// HTTPAddr is the listen address of /metrics, /healthz and /readyz,
-	// host:port. Default ":8080".
+	// host:port.
 	HTTPAddr string `envconfig:"ORDERGATE_HTTP_ADDR" default:":8080" desc:"host:port of /metrics, /healthz and /readyz"`
 	// MaxMessageBytes is the largest request value decided; larger ones are
-	// rejected (413/66). Default 524288 bytes; 1 to 104857600 (100 MiB).
+	// rejected (413/66). In bytes, 1 to 104857600 (100 MiB).
 	MaxMessageBytes int `envconfig:"ORDERGATE_MAX_MESSAGE_BYTES" default:"524288" desc:"bytes: largest request value accepted, 1 to 104857600"`
-	// RedisKeyPrefix starts every Redis key. Default "ordergate:"; may be empty.
+	// RedisKeyPrefix starts every Redis key; may be empty.
 	RedisKeyPrefix string `envconfig:"ORDERGATE_REDIS_KEY_PREFIX" default:"ordergate:" desc:"prefix of every Redis key"`
 
 	// LogLevel is debug, info, warn or error (lower case once loaded).
-	// Default "info".
 	LogLevel string `envconfig:"ORDERGATE_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
-	// LogFormat is json or text (lower case once loaded). Default "json".
+	// LogFormat is json or text (lower case once loaded).
 	LogFormat string `envconfig:"ORDERGATE_LOG_FORMAT" default:"json" desc:"json or text"`
 
-	// ShutdownTimeout bounds the graceful stop after SIGINT or SIGTERM.
-	// Default 20s; > 0.
+	// ShutdownTimeout bounds the graceful stop after SIGINT or SIGTERM; > 0.
 	ShutdownTimeout time.Duration `envconfig:"ORDERGATE_SHUTDOWN_TIMEOUT" default:"20s" desc:"duration: bound on the graceful stop after SIGINT or SIGTERM"`
 
 	// KafkaSASLMechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (upper
-	// case once loaded). Default unset: no SASL.
+	// case once loaded); unset, no SASL.
 	KafkaSASLMechanism string `envconfig:"ORDERGATE_KAFKA_SASL_MECHANISM" desc:"PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; unset: no SASL"`
 	// KafkaSASLUsername is the SASL user; required with a mechanism.
-	// Default unset.
 	KafkaSASLUsername string `envconfig:"ORDERGATE_KAFKA_SASL_USERNAME" desc:"SASL user name; required with a mechanism"`
 	// KafkaSASLPassword is the SASL password; required with a mechanism.
-	// Default unset. Secret.
+	// Secret.
 	KafkaSASLPassword Secret `envconfig:"ORDERGATE_KAFKA_SASL_PASSWORD" desc:"SASL password; required with a mechanism; secret"`
 
 	// KafkaTLSEnabled connects to the brokers with TLS (1.2 or later).
-	// Default false.
 	KafkaTLSEnabled bool `envconfig:"ORDERGATE_KAFKA_TLS_ENABLED" default:"false" desc:"true or false: connect to the brokers with TLS"`
-	// KafkaTLSCAFile is a PEM bundle of the CAs trusted for the brokers.
-	// Default unset: the system roots.
+	// KafkaTLSCAFile is a PEM bundle of the CAs trusted for the brokers;
+	// unset, the system roots.
 	KafkaTLSCAFile string `envconfig:"ORDERGATE_KAFKA_TLS_CA_FILE" desc:"PEM file of the CAs that sign the brokers; unset: system roots"`
-	// KafkaTLSCertFile is the PEM client certificate, with KafkaTLSKeyFile.
-	// Default unset: no client certificate.
+	// KafkaTLSCertFile is the PEM client certificate, with KafkaTLSKeyFile;
+	// unset, no client certificate.
 	KafkaTLSCertFile string `envconfig:"ORDERGATE_KAFKA_TLS_CERT_FILE" desc:"PEM client certificate, with KAFKA_TLS_KEY_FILE; unset: none"`
-	// KafkaTLSKeyFile is the PEM private key of KafkaTLSCertFile. Default unset.
+	// KafkaTLSKeyFile is the PEM private key of KafkaTLSCertFile.
 	KafkaTLSKeyFile string `envconfig:"ORDERGATE_KAFKA_TLS_KEY_FILE" desc:"PEM private key of the client certificate"`
 
-	// RedisTimeout bounds each Redis call (dial, read, write). Default 500ms; > 0.
+	// RedisTimeout bounds each Redis call (dial, read, write); > 0.
 	RedisTimeout time.Duration `envconfig:"ORDERGATE_REDIS_TIMEOUT" default:"500ms" desc:"duration: bound on each Redis call (dial, read, write)"`
-	// InventoryTimeout bounds each inventory HTTP call. Default 2s; > 0.
+	// InventoryTimeout bounds each inventory HTTP call; > 0.
 	InventoryTimeout time.Duration `envconfig:"ORDERGATE_INVENTORY_TIMEOUT" default:"2s" desc:"duration: bound on each inventory HTTP call"`
-	// InventoryConcurrency is the most inventory calls in flight at once.
-	// Default 16 calls; >= 1.
+	// InventoryConcurrency is the most inventory calls in flight at once;
+	// >= 1.
 	InventoryConcurrency int `envconfig:"ORDERGATE_INVENTORY_CONCURRENCY" default:"16" desc:"count: inventory calls in flight at most, >= 1"`
 
-	// BatchMaxRecords is the most records decided as one batch.
-	// Default 1000 records; 1 to 100000.
+	// BatchMaxRecords is the most records decided as one batch; 1 to 100000.
 	BatchMaxRecords int `envconfig:"ORDERGATE_BATCH_MAX_RECORDS" default:"1000" desc:"count: records per batch at most, 1 to 100000"`
-	// BatchMaxWait is how long a batch waits to fill before it is decided.
-	// Default 2ms; > 0.
+	// BatchMaxWait is how long a batch waits to fill before it is decided;
+	// > 0.
 	BatchMaxWait time.Duration `envconfig:"ORDERGATE_BATCH_MAX_WAIT" default:"2ms" desc:"duration: how long a batch waits to fill"`
 	// RetryMaxBackoff caps the backoff between retries; retries never stop.
-	// Default 30s; > 0.
+	// > 0.
 	RetryMaxBackoff time.Duration `envconfig:"ORDERGATE_RETRY_MAX_BACKOFF" default:"30s" desc:"duration: cap of the backoff between retries (retries never stop)"`
 	// StuckAfter is how long a partition may stay in retries before /readyz
-	// fails. Default 60s; > 0.
+	// fails; > 0.
 	StuckAfter time.Duration `envconfig:"ORDERGATE_STUCK_AFTER" default:"60s" desc:"duration: a partition in retries this long makes /readyz fail"`
 }
 

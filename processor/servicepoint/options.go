@@ -11,18 +11,18 @@ const (
 
 // Options configure a Resolver. The zero value is usable: every field has a default.
 type Options struct {
-	// KeyPrefix starts every Redis key (ORDERGATE_REDIS_KEY_PREFIX; the configuration's
-	// default is "ordergate:"). Empty means no prefix.
+	// KeyPrefix starts every Redis key (ORDERGATE_REDIS_KEY_PREFIX). Empty means no
+	// prefix.
 	KeyPrefix string
 	// TTL is how long a lookup that found service points stays cached
-	// (ORDERGATE_CACHE_TTL). Default 10m. Written with EX, or PX when it is not a whole
-	// number of seconds.
+	// (ORDERGATE_CACHE_TTL; DefaultTTL when zero). Written with EX, or PX when it is not a
+	// whole number of seconds.
 	TTL time.Duration
 	// NegativeTTL is how long a lookup that found none stays cached
-	// (ORDERGATE_CACHE_NEGATIVE_TTL). Default 30s.
+	// (ORDERGATE_CACHE_NEGATIVE_TTL; DefaultNegativeTTL when zero).
 	NegativeTTL time.Duration
 	// Concurrency bounds the inventory calls in flight, across all the batches a Resolver
-	// serves at once (ORDERGATE_INVENTORY_CONCURRENCY). Default 16.
+	// serves at once (ORDERGATE_INVENTORY_CONCURRENCY; DefaultConcurrency when zero).
 	Concurrency int
 	// RedisTimeout, when positive, bounds each Redis round trip of a batch (its read and its
 	// write-back) whatever the caller's context and the client's retries. Zero leaves it to

@@ -38,9 +38,13 @@ type Options struct {
 	Inventory servicepoint.Inventory
 	// Redis replaces the Redis client of the configuration (dev mode).
 	Redis redis.UniversalClient
-	// StartupTimeout bounds the wait for Kafka and Redis at start (default 30s).
+	// StartupTimeout bounds the wait for Kafka and Redis at start (DefaultStartupTimeout
+	// when zero).
 	StartupTimeout time.Duration
 }
+
+// DefaultStartupTimeout is how long New waits for Kafka and Redis by default.
+const DefaultStartupTimeout = 30 * time.Second
 
 // loop is what the worker runs: the consumer (a fake in unit tests).
 type loop interface {
@@ -79,7 +83,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *Worker, err e
 	}()
 	startup := opts.StartupTimeout
 	if startup <= 0 {
-		startup = 30 * time.Second
+		startup = DefaultStartupTimeout
 	}
 	sctx, cancel := context.WithTimeout(ctx, startup)
 	defer cancel()

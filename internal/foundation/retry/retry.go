@@ -25,11 +25,17 @@ func CauseOf(err error) string {
 	return CauseOther
 }
 
+// The defaults of Policy, used for a field left at zero.
+const (
+	DefaultInitial = 50 * time.Millisecond
+	DefaultMax     = 30 * time.Second
+)
+
 // Policy says how to wait between attempts.
 type Policy struct {
-	// Initial is the first wait (default 50ms).
+	// Initial is the first wait (DefaultInitial when zero).
 	Initial time.Duration
-	// Max caps the wait (default 30s; ORDERGATE_RETRY_MAX_BACKOFF).
+	// Max caps the wait (ORDERGATE_RETRY_MAX_BACKOFF; DefaultMax when zero).
 	Max time.Duration
 	// OnRetry, when set, is called after each failed attempt with the error, the attempt
 	// number (1 for the first failure) and when the first failure happened.
@@ -44,10 +50,10 @@ type Policy struct {
 func (p Policy) Backoff(attempt int) time.Duration {
 	initial, max := p.Initial, p.Max
 	if initial <= 0 {
-		initial = 50 * time.Millisecond
+		initial = DefaultInitial
 	}
 	if max <= 0 {
-		max = 30 * time.Second
+		max = DefaultMax
 	}
 	d := initial
 	for i := 1; i < attempt && d < max; i++ {
