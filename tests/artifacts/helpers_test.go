@@ -1,6 +1,6 @@
 // Package artifacts checks the files that integrators and operators use, against the code
 // and the samples: the JSON Schemas of docs/schemas and the AsyncAPI document docs/asyncapi.yaml
-// (schema_test.go, events_test.go, asyncapi_test.go), the docker compose file (compose_test.go)
+// (schema_test.go, events_test.go, asyncapi_test.go), the docker compose file (compose_test.go),
 // the Dockerfile (dockerfile_test.go), and the layout a newcomer reads first: the top level
 // and the direction of imports (layout_test.go). It holds tests only.
 package artifacts

@@ -27,9 +27,6 @@ import (
 	"github.com/ordergate/ordergate/processor/servicepoint"
 )
 
-// recordTime makes "today" 2026-12-04 in Paris for every generated request.
-var recordTime = time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
-
 const servicePoints = 2000
 
 func disconnect(sp, seq int) []byte { return testkit.Disconnect(fmt.Sprintf("SP-%d", sp), seq) }
@@ -38,7 +35,7 @@ func disconnect(sp, seq int) []byte { return testkit.Disconnect(fmt.Sprintf("SP-
 func records(n, spBase int) []order.Record {
 	recs := make([]order.Record, n)
 	for i := range recs {
-		recs[i] = testkit.Record(fmt.Sprintf("customer-%02d", i%40), disconnect(spBase+i%500, i), recordTime)
+		recs[i] = testkit.Record(fmt.Sprintf("customer-%02d", i%40), disconnect(spBase+i%500, i), testkit.RecordTime)
 	}
 	return recs
 }
@@ -271,7 +268,7 @@ func TestSizeLimits(t *testing.T) {
 			if i%10 == 0 { // every tenth request: a 20 KB unknown member pushes its event over 8000 bytes
 				v = []byte(strings.Replace(string(v), `"customerReference"`, `"comment":"`+strings.Repeat("x", 20000)+`","customerReference"`, 1))
 			}
-			recs = append(recs, testkit.Record("k", v, recordTime))
+			recs = append(recs, testkit.Record("k", v, testkit.RecordTime))
 		}
 		c.Produce(t, recs...)
 		w := testkit.StartWorker(t, cfg, worker.Options{Inventory: fileInventory(t)})
@@ -294,7 +291,7 @@ func TestSizeLimits(t *testing.T) {
 		}
 		var recs []order.Record
 		for i := range 100 {
-			recs = append(recs, testkit.Record("k", bigBody(i), recordTime))
+			recs = append(recs, testkit.Record("k", bigBody(i), testkit.RecordTime))
 		}
 		c.Produce(t, recs...)
 		testkit.StartWorker(t, cfg, worker.Options{Inventory: fileInventory(t)})

@@ -44,7 +44,7 @@ func TestPoisonFlood(t *testing.T) {
 				v[i] = byte(rnd.Uint32())
 			}
 			total += size
-			recs = append(recs, testkit.Record("poison-"+strconv.Itoa(sent%50), v, recordTime))
+			recs = append(recs, testkit.Record("poison-"+strconv.Itoa(sent%50), v, testkit.RecordTime))
 		}
 		c.Produce(t, recs...)
 	}

@@ -30,7 +30,7 @@ func TestNoGoroutineOutlivesRun(t *testing.T) {
 	const n = 300
 	recs := make([]order.Record, n)
 	for i := range recs {
-		recs[i] = testkit.Record(fmt.Sprintf("k%d", i%7), disconnect(fmt.Sprintf("SP-%d", i%20), i), recordTime)
+		recs[i] = testkit.Record(fmt.Sprintf("k%d", i%7), disconnect(fmt.Sprintf("SP-%d", i%20), i), testkit.RecordTime)
 	}
 	c.Produce(t, recs...)
 	inv := inventory(t, 20)

@@ -22,9 +22,6 @@ import (
 	"github.com/ordergate/ordergate/processor/servicepoint"
 )
 
-// recordTime is the record timestamp of generated requests: "today" is 2026-12-04 in Paris.
-var recordTime = time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
-
 // disconnect is a valid R_BVPN_FR_1 request naming service point spID.
 func disconnect(spID string, seq int) []byte { return testkit.Disconnect(spID, seq) }
 
@@ -89,7 +86,7 @@ func TestPerKeyOrderUnderParallelism(t *testing.T) {
 		if i%7 == 0 { // rejected ones interleaved: a bad e-mail
 			body = []byte(strings.Replace(string(body), "paul.langel@mycompany.com", "paul", 1))
 		}
-		recs = append(recs, testkit.Record(key, body, recordTime))
+		recs = append(recs, testkit.Record(key, body, testkit.RecordTime))
 	}
 	c.Produce(t, recs...)
 	testkit.StartWorker(t, cfg, worker.Options{Inventory: inventory(t, 300)})
@@ -104,11 +101,11 @@ func TestMalformedRecordHoldsNothingBack(t *testing.T) {
 	c := testkit.NewCluster(t, 1, nil)
 	cfg := testkit.Config(t, c, testredis.Shared(t), testredis.Prefix(t))
 	recs := []order.Record{
-		{Key: []byte("k"), Value: disconnect("SP-1", 1), Time: recordTime},
-		{Key: []byte("k"), Value: []byte("{\"type\": \"R_BVPN_FR_1\", \xff"), Time: recordTime},
-		{Key: []byte("k"), Value: nil, Time: recordTime},
-		{Key: []byte("k"), Value: []byte(`[1,2,3]`), Time: recordTime},
-		{Key: []byte("k"), Value: disconnect("SP-2", 2), Time: recordTime},
+		{Key: []byte("k"), Value: disconnect("SP-1", 1), Time: testkit.RecordTime},
+		{Key: []byte("k"), Value: []byte("{\"type\": \"R_BVPN_FR_1\", \xff"), Time: testkit.RecordTime},
+		{Key: []byte("k"), Value: nil, Time: testkit.RecordTime},
+		{Key: []byte("k"), Value: []byte(`[1,2,3]`), Time: testkit.RecordTime},
+		{Key: []byte("k"), Value: disconnect("SP-2", 2), Time: testkit.RecordTime},
 	}
 	c.Produce(t, recs...)
 	testkit.StartWorker(t, cfg, worker.Options{Inventory: inventory(t, 3)})
@@ -130,7 +127,7 @@ func TestBurstOnOneServicePointMakesOneInventoryCall(t *testing.T) {
 	cfg.InventoryURL = inv.URL
 	var recs []order.Record
 	for i := range 100 {
-		recs = append(recs, testkit.Record(fmt.Sprintf("k%d", i), disconnect("SP-4", i), recordTime))
+		recs = append(recs, testkit.Record(fmt.Sprintf("k%d", i), disconnect("SP-4", i), testkit.RecordTime))
 	}
 	c.Produce(t, recs...)
 	testkit.StartWorker(t, cfg, worker.Options{})
@@ -159,7 +156,7 @@ func TestOutagesDelayButNeverReject(t *testing.T) {
 	batch := func(from, spBase int) []order.Record {
 		var recs []order.Record
 		for i := from; i < from+50; i++ {
-			recs = append(recs, testkit.Record(fmt.Sprintf("k%d", i%5), disconnect(fmt.Sprintf("SP-%d", spBase+i%50), i), recordTime))
+			recs = append(recs, testkit.Record(fmt.Sprintf("k%d", i%5), disconnect(fmt.Sprintf("SP-%d", spBase+i%50), i), testkit.RecordTime))
 		}
 		return recs
 	}
@@ -221,7 +218,7 @@ func TestCrashThenNewWorker(t *testing.T) {
 	var recs []order.Record
 	const n = 6000
 	for i := range n {
-		recs = append(recs, testkit.Record(fmt.Sprintf("k%d", i%31), disconnect(fmt.Sprintf("SP-%d", i%100), i), recordTime))
+		recs = append(recs, testkit.Record(fmt.Sprintf("k%d", i%31), disconnect(fmt.Sprintf("SP-%d", i%100), i), testkit.RecordTime))
 	}
 	c.Produce(t, recs...)
 	first := testkit.StartProcess(t, testkit.Env(t, cfg), "run")
@@ -254,7 +251,7 @@ func TestSIGTERMCommitsWhatItDecided(t *testing.T) {
 	var recs []order.Record
 	const n = 6000
 	for i := range n {
-		recs = append(recs, testkit.Record(fmt.Sprintf("k%d", i%17), disconnect(fmt.Sprintf("SP-%d", i%100), i), recordTime))
+		recs = append(recs, testkit.Record(fmt.Sprintf("k%d", i%17), disconnect(fmt.Sprintf("SP-%d", i%100), i), testkit.RecordTime))
 	}
 	c.Produce(t, recs...)
 	p := testkit.StartProcess(t, testkit.Env(t, cfg), "run")

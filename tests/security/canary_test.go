@@ -42,7 +42,7 @@ const (
 func canaryRecords(t *testing.T) (recs []order.Record, want []string) {
 	t.Helper()
 	add := func(outcome, key string, value []byte, hs ...[][2]string) {
-		recs = append(recs, order.Record{Key: []byte(key), Value: value, Headers: headers(hs...), Time: recordTime})
+		recs = append(recs, order.Record{Key: []byte(key), Value: value, Headers: headers(hs...), Time: testkit.RecordTime})
 		want = append(want, outcome)
 	}
 	corr := func(id string) [][2]string { return [][2]string{{"X-Correlation-ID", id}} }
@@ -400,7 +400,7 @@ func TestCanaryStartupErrors(t *testing.T) {
 func TestCanaryRefusedInventoryToken(t *testing.T) {
 	s := newCanarySetup(t)
 	produce(t, s.cluster, s.kafka, order.Record{Key: []byte("WAN-SEC-001"), Value: body(t, "disconnect.json"),
-		Headers: headers(creds(clientSecret)), Time: recordTime})
+		Headers: headers(creds(clientSecret)), Time: testkit.RecordTime})
 	p := testkit.StartProcess(t, processEnv(t, s.cfg, "ORDERGATE_INVENTORY_TOKEN="+wrongToken, "ORDERGATE_SHUTDOWN_TIMEOUT=1s"), "run")
 	waitLog(t, p, `"msg":"batch step failed, retrying"`, 1, time.Minute)
 	for deadline := time.Now().Add(30 * time.Second); s.inv.unauthorized.Load() < 2; time.Sleep(20 * time.Millisecond) {

@@ -31,10 +31,6 @@ import (
 	"github.com/ordergate/ordergate/processor/order"
 )
 
-// recordTime is the timestamp of every input record: "today" is 2026-12-04 in Paris, so the
-// disconnect requests' requestedAt (2027-01-04, a Monday) is far enough ahead.
-var recordTime = time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
-
 // ---------------------------------------------------------------------------------------
 // Certificates, generated for each test in its own t.TempDir() with crypto/x509.
 

@@ -66,9 +66,9 @@ func inventoryFile(t *testing.T) string {
 func threeTypes(t *testing.T) []order.Record {
 	t.Helper()
 	return []order.Record{
-		{Key: []byte("WAN-SEC-001"), Value: body(t, "disconnect.json"), Time: recordTime},
-		{Key: []byte("WAN-SEC-002"), Value: body(t, "update.json"), Time: recordTime},
-		{Key: []byte("PA-ACC-0001"), Value: body(t, "account.json"), Headers: headers(accountHeaders("PA"), creds(clientSecret)), Time: recordTime},
+		{Key: []byte("WAN-SEC-001"), Value: body(t, "disconnect.json"), Time: testkit.RecordTime},
+		{Key: []byte("WAN-SEC-002"), Value: body(t, "update.json"), Time: testkit.RecordTime},
+		{Key: []byte("PA-ACC-0001"), Value: body(t, "account.json"), Headers: headers(accountHeaders("PA"), creds(clientSecret)), Time: testkit.RecordTime},
 	}
 }
 

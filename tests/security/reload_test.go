@@ -33,7 +33,7 @@ func TestReloadClientsOnSIGHUP(t *testing.T) {
 	// send produces one update request with the credentials given and waits for its event.
 	send := func(outcome string, creds ...[2]string) {
 		t.Helper()
-		produce(t, c, access{}, order.Record{Key: []byte("WAN-SEC-002"), Value: body(t, "update.json"), Headers: headers(creds), Time: recordTime})
+		produce(t, c, access{}, order.Record{Key: []byte("WAN-SEC-002"), Value: body(t, "update.json"), Headers: headers(creds), Time: testkit.RecordTime})
 		want[offset] = outcome
 		offset++
 		c.WaitEvents(t, int(offset), time.Minute)

@@ -373,8 +373,12 @@ func (c *Cluster) WaitCommitted(t testing.TB, group string, timeout time.Duratio
 	}
 }
 
+// RecordTime is the timestamp of the test records: "today" is Friday 2026-12-04 in Paris,
+// when the requestedAt of Disconnect (2027-01-04, a Monday) is far enough ahead.
+var RecordTime = time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+
 // Disconnect returns a valid R_BVPN_FR_1 request naming service point spID (requestedAt
-// 2027-01-04: valid for records timestamped on 2026-12-04); seq makes each body distinct.
+// 2027-01-04: valid for records at RecordTime); seq makes each body distinct.
 func Disconnect(spID string, seq int) []byte {
 	return fmt.Appendf(nil, `{"type":"R_BVPN_FR_1","requestedAt":"2027-01-04","customerReference":"WAN-%07d",`+
 		`"properties":{"servicePoint":{"id":%q},"contacts":{"primary":{"title":"M","firstName":"Paul","lastName":"LANGEL",`+
