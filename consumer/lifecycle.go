@@ -64,8 +64,8 @@ type partitionLife struct {
 	release  func()
 }
 
-// within returns the lifecycle of a part of the consumer that must also stop when gen ends
-// (a partition or the committer of a generation); release frees it.
+// within returns the lifecycle of a partition of the generation whose context is gen;
+// release frees it.
 func (l Lifecycle) within(gen context.Context) partitionLife {
 	fetch, stopFetch := mergeCancel(l.Stop, gen)
 	work, stopWork := mergeCancel(l.Abandon, gen)
