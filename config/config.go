@@ -124,6 +124,11 @@ type Config struct {
 	// StuckAfter is how long a partition may stay in retries before /readyz
 	// fails; > 0.
 	StuckAfter time.Duration `envconfig:"ORDERGATE_STUCK_AFTER" default:"60s" desc:"duration: a partition in retries this long makes /readyz fail"`
+
+	// MemoryLimit is the memory the worker may use; `run` gives 90% of it
+	// (MemoryLimitFraction) to the Go runtime as its soft limit. Default
+	// unset: the container's cgroup limit, if any (see EffectiveMemoryLimit).
+	MemoryLimit ByteSize `envconfig:"ORDERGATE_MEMORY_LIMIT" desc:"bytes or 512MiB, 1GiB, 2Gi: memory the worker may use; unset: the cgroup's limit, if any"`
 }
 
 // SlogLevel returns LogLevel as a slog.Level (info for an unknown value,

@@ -57,6 +57,7 @@ func TestEveryVariableIsReadUnderItsFullName(t *testing.T) {
 		"ORDERGATE_BATCH_MAX_WAIT":        "5ms",
 		"ORDERGATE_RETRY_MAX_BACKOFF":     "1m",
 		"ORDERGATE_STUCK_AFTER":           "2m",
+		"ORDERGATE_MEMORY_LIMIT":          "512MiB",
 	}
 	if len(every) != len(variables) {
 		t.Fatalf("the test sets %d variables, Config has %d", len(every), len(variables))

@@ -101,6 +101,8 @@ func parseError(err error) error {
 		default:
 			reason = "not an integer"
 		}
+	case reflect.TypeFor[ByteSize]():
+		reason = pe.Err.Error()
 	default:
 		reason = "not a valid " + pe.TypeName
 	}

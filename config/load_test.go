@@ -56,6 +56,7 @@ func TestDefaultsAreTheContractTable(t *testing.T) {
 		{"ORDERGATE_BATCH_MAX_WAIT", c.BatchMaxWait, 2 * time.Millisecond},
 		{"ORDERGATE_RETRY_MAX_BACKOFF", c.RetryMaxBackoff, 30 * time.Second},
 		{"ORDERGATE_STUCK_AFTER", c.StuckAfter, 60 * time.Second},
+		{"ORDERGATE_MEMORY_LIMIT", c.MemoryLimit, ByteSize(0)},
 	}
 	if len(tests) != len(variables) {
 		t.Errorf("the table checks %d variables, Config has %d", len(tests), len(variables))

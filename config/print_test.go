@@ -53,6 +53,7 @@ ORDERGATE_BATCH_MAX_RECORDS=1000
 ORDERGATE_BATCH_MAX_WAIT=2ms
 ORDERGATE_RETRY_MAX_BACKOFF=30s
 ORDERGATE_STUCK_AFTER=1m
+ORDERGATE_MEMORY_LIMIT=
 `
 	if out.String() != want {
 		t.Errorf("Write() =\n%s\nwant\n%s", out.String(), want)

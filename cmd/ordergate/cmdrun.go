@@ -54,6 +54,7 @@ func runWorker(e *env, opts worker.Options) int {
 		log.Warn(w)
 	}
 	log.Info("configuration", "config", cfg)
+	applyMemoryLimit(cfg, os.DirFS("/"), log)
 	ctx, stop := signalContext(e)
 	defer stop()
 	opts.Logger, opts.Now = log, e.now

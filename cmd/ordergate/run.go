@@ -56,6 +56,7 @@ func commands() []command {
 		{"config", "print the effective configuration (secrets masked) and the reference", cmdConfig},
 		{"check", "read the input and output topics and report lost, repeated or reordered events", cmdCheck},
 		{"bench", "measure the worker against the Kafka client's own ceiling", cmdBench},
+		{"healthcheck", "probe a running worker's /healthz or /readyz (the image's HEALTHCHECK)", cmdHealthcheck},
 		{"version", "print the version", cmdVersion},
 	}
 }
@@ -84,7 +85,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "ordergate validates telecom order requests from Kafka and publishes one accepted or rejected event per request.")
 	fmt.Fprintln(w, "\nUsage: ordergate COMMAND [flags]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun `ordergate COMMAND -h` for a command's flags. Configuration: `ordergate config`.")
 }
