@@ -15,7 +15,9 @@ import (
 
 // cmdHealthcheck probes a running worker's /healthz (or /readyz with --ready) on
 // ORDERGATE_HTTP_ADDR and exits 0 when it answers 200, 1 otherwise, with one line that says
-// why. It is the image's HEALTHCHECK, so that the image needs no shell nor HTTP client.
+// why. It is the image's HEALTHCHECK, so that the image needs no shell nor HTTP client. A bad
+// configuration is 1 too (Docker reserves the status 2 of a health check); only bad flags,
+// a mistake in the command line itself, exit 2.
 func cmdHealthcheck(args []string, e *env) int {
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
@@ -24,7 +26,7 @@ func cmdHealthcheck(args []string, e *env) int {
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, "Usage: ordergate healthcheck [--ready] [--timeout 2s]\n\n"+
 			"Probes the running worker's /healthz (or /readyz) on ORDERGATE_HTTP_ADDR, read as `run` reads it.\n"+
-			"Exit status 0 when it answers 200, 1 otherwise, 2 on a usage error; one line says why.\n\nFlags:")
+			"Exit status 0 when it answers 200, 1 otherwise (a bad configuration too), 2 on bad flags; one line says why.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -37,7 +39,7 @@ func cmdHealthcheck(args []string, e *env) int {
 	cfg, _, err := config.Load()
 	if err != nil {
 		fmt.Fprintln(e.stderr, "ordergate healthcheck:", err)
-		return exitUsage
+		return exitFailure
 	}
 	path := "/healthz"
 	if *ready {
@@ -46,7 +48,7 @@ func cmdHealthcheck(args []string, e *env) int {
 	url, err := probeURL(cfg.HTTPAddr, path)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "ordergate healthcheck:", err)
-		return exitUsage
+		return exitFailure
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, *timeout)
 	defer cancel()

@@ -135,8 +135,12 @@ func TestHealthcheckFailures(t *testing.T) {
 			t.Errorf("%q: exit %d, want %d", args, r.code, exitUsage)
 		}
 	}
-	if r := runHealthcheck(t, ":0"); r.code != exitUsage || !strings.Contains(r.stderr, "no port to probe") {
+	// A configuration that cannot be probed is unhealthy (1): Docker reserves the status 2.
+	if r := runHealthcheck(t, ":0"); r.code != exitFailure || !strings.Contains(r.stderr, "no port to probe") {
 		t.Errorf(":0: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := runHealthcheck(t, "nohost"); r.code != exitFailure || !strings.Contains(r.stderr, "ORDERGATE_HTTP_ADDR") {
+		t.Errorf("bad ORDERGATE_HTTP_ADDR: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
 
