@@ -18,9 +18,13 @@ fmt:
 vet:
 	$(GO) vet $(PKGS)
 
+## tools: what the tests need beyond Go: Redis, promtool, podman and runc (the image test;
+## 77: cannot be installed here, the test skips), helm (built once from the module proxy).
 tools:
 	@scripts/ensure-redis.sh
 	@scripts/ensure-promtool.sh >/dev/null
+	@scripts/ensure-podman.sh >/dev/null || [ $$? -eq 77 ]
+	@scripts/ensure-helm.sh >/dev/null
 
 unit: tools
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
