@@ -376,8 +376,8 @@ func checkPodSecurity(t *testing.T, c *chart) {
 	}
 }
 
-// checkProbesAndShutdown: liveness on /healthz and readiness on /readyz of the port of
-// ORDERGATE_HTTP_ADDR, and a grace period above ORDERGATE_SHUTDOWN_TIMEOUT.
+// checkProbesAndShutdown: startup and liveness on /healthz and readiness on /readyz of the
+// port of ORDERGATE_HTTP_ADDR, and a grace period above ORDERGATE_SHUTDOWN_TIMEOUT.
 func checkProbesAndShutdown(t *testing.T, c *chart) {
 	t.Helper()
 	ctr := c.worker(t)
@@ -393,7 +393,7 @@ func checkProbesAndShutdown(t *testing.T, c *chart) {
 		name  string
 		probe *corev1.Probe
 		path  string
-	}{{"liveness", ctr.LivenessProbe, "/healthz"}, {"readiness", ctr.ReadinessProbe, "/readyz"}} {
+	}{{"startup", ctr.StartupProbe, "/healthz"}, {"liveness", ctr.LivenessProbe, "/healthz"}, {"readiness", ctr.ReadinessProbe, "/readyz"}} {
 		if p.probe == nil || p.probe.HTTPGet == nil {
 			t.Errorf("no %s probe over HTTP", p.name)
 			continue
