@@ -125,9 +125,9 @@ type Config struct {
 	// fails; > 0.
 	StuckAfter time.Duration `envconfig:"ORDERGATE_STUCK_AFTER" default:"60s" desc:"duration: a partition in retries this long makes /readyz fail"`
 
-	// MemoryLimit is the memory the worker may use; `run` gives 90% of it
-	// (MemoryLimitFraction) to the Go runtime as its soft limit. Default
-	// unset: the container's cgroup limit, if any (see EffectiveMemoryLimit).
+	// MemoryLimit is the memory the worker may use, at least 32MiB; unset, the
+	// container's cgroup limit applies (see EffectiveMemoryLimit). `run` gives
+	// MemoryLimitFraction of it to the Go runtime as its soft limit.
 	MemoryLimit ByteSize `envconfig:"ORDERGATE_MEMORY_LIMIT" desc:"bytes or 512MiB, 1GiB, 2Gi: memory the worker may use; unset: the cgroup's limit, if any"`
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/ordergate/ordergate/internal/app/testkit"
 	"github.com/ordergate/ordergate/internal/foundation/samples"
 	"github.com/ordergate/ordergate/internal/foundation/testredis"
+	"github.com/ordergate/ordergate/processor/order"
 )
 
 // containersConf is the podman configuration of the test: no default ulimits (crun and
@@ -190,13 +191,13 @@ func TestImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sent []samples.Sample
-	var recs []testkit.Record
+	var recs []order.Record
 	for _, s := range all {
 		if s.Clients {
 			continue // decided with the clients file: see the security tests
 		}
 		sent = append(sent, s)
-		recs = append(recs, testkit.Record{Key: s.Key, Value: s.Value, Headers: s.Headers, Time: s.Time})
+		recs = append(recs, testkit.SampleRecord(&s))
 	}
 	c.Produce(t, recs...)
 
@@ -384,10 +385,9 @@ func produceUntilStopped(t *testing.T, c *testkit.Cluster) func() int {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for seq := 0; ctx.Err() == nil; seq += 200 {
-			recs := make([]testkit.Record, 200)
+			recs := make([]order.Record, 200)
 			for i := range recs {
-				recs[i] = testkit.Record{Key: "k" + strconv.Itoa((seq+i)%17), Value: testkit.Disconnect("SP-FR-0001", seq+i),
-					Time: time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)}
+				recs[i] = testkit.Record("k"+strconv.Itoa((seq+i)%17), testkit.Disconnect("SP-FR-0001", seq+i), testkit.RecordTime)
 			}
 			c.Produce(t, recs...)
 			time.Sleep(20 * time.Millisecond)
