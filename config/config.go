@@ -46,6 +46,29 @@ type Config struct {
 	// rediss:// for TLS. Secret: it may hold a password; use RedisOptions to
 	// connect.
 	RedisURL Secret `envconfig:"ORDERGATE_REDIS_URL" default:"redis://localhost:6379/0" mask:"url" desc:"Redis URL (cache): redis://[user:password@]host:port/db, rediss:// for TLS; password masked"`
+	// RedisMode is single, cluster or sentinel (lower case once loaded): one
+	// server (RedisURL), a Redis Cluster or a primary managed by Sentinel (the
+	// nodes of RedisAddrs; RedisURL then gives only the scheme, the user, the
+	// password, the database and the options).
+	RedisMode string `envconfig:"ORDERGATE_REDIS_MODE" default:"single" desc:"single, cluster or sentinel: one Redis (REDIS_URL), a Redis Cluster or a Sentinel-managed primary (REDIS_ADDRS)"`
+	// RedisAddrs are the cluster's seed nodes or the sentinels, each
+	// host:port; required in the cluster and sentinel modes, refused in the
+	// single mode.
+	RedisAddrs []string `envconfig:"ORDERGATE_REDIS_ADDRS" desc:"cluster seed nodes or sentinels, comma-separated host:port list (cluster and sentinel modes)"`
+	// RedisMasterName is the name the sentinels monitor the primary under;
+	// required in the sentinel mode only.
+	RedisMasterName string `envconfig:"ORDERGATE_REDIS_MASTER_NAME" desc:"name of the primary the sentinels monitor (sentinel mode)"`
+	// RedisSentinelUsername is the ACL user of the sentinels, if they have one.
+	RedisSentinelUsername string `envconfig:"ORDERGATE_REDIS_SENTINEL_USERNAME" desc:"ACL user of the sentinels, with SENTINEL_PASSWORD (sentinel mode)"`
+	// RedisSentinelPassword is the sentinels' password (their requirepass, or
+	// the password of RedisSentinelUsername). Secret.
+	RedisSentinelPassword Secret `envconfig:"ORDERGATE_REDIS_SENTINEL_PASSWORD" desc:"password of the sentinels (sentinel mode); secret"`
+	// RedisReadFromReplica reads the cache from replicas (the writes still go
+	// to the primaries); cluster and sentinel modes only.
+	RedisReadFromReplica bool `envconfig:"ORDERGATE_REDIS_READ_FROM_REPLICA" default:"false" desc:"true or false: read the cache from replicas, write to primaries (cluster and sentinel modes)"`
+	// RedisTLSInsecureSkipVerify accepts any certificate from Redis (rediss://
+	// only); a warning says so at every start.
+	RedisTLSInsecureSkipVerify bool `envconfig:"ORDERGATE_REDIS_TLS_INSECURE_SKIP_VERIFY" default:"false" desc:"true or false: accept any certificate from Redis (insecure: warned at every start)"`
 
 	// InventoryURL is the base URL of the service-point inventory
 	// (GET {InventoryURL}/servicePoints?...), http or https, without a
@@ -63,6 +86,11 @@ type Config struct {
 	// CacheNegativeTTL is how long Redis keeps a lookup that found nothing;
 	// > 0 (may exceed CacheTTL).
 	CacheNegativeTTL time.Duration `envconfig:"ORDERGATE_CACHE_NEGATIVE_TTL" default:"30s" desc:"duration: how long Redis keeps a lookup that found nothing"`
+	// CacheStaleFor is how long past its TTL a cached service point may still
+	// answer a lookup while the inventory fails (the event then says
+	// servicePointStale); 0 turns it off. Never for a lookup that found
+	// nothing.
+	CacheStaleFor time.Duration `envconfig:"ORDERGATE_CACHE_STALE_FOR" default:"0s" desc:"duration: while the inventory fails, serve a cached service point this long past its TTL (servicePointStale in the event); 0s: off"`
 
 	// ClientsFile is the JSON file of clients and their secret digests; unset,
 	// only the account request needs credentials.

@@ -114,7 +114,8 @@ func parseError(err error) error {
 
 // checkAsGiven applies to c, in the contract's order, the rules on values as
 // written that envconfig does not apply. Every duration of the worker is a
-// timeout, a TTL or a bound, so zero or negative is refused for all of them.
+// timeout, a TTL or a bound, so zero or negative is refused for all of them,
+// except 0 for a duration whose default is 0s (a feature 0 turns off).
 // An integer must be written in decimal: envconfig also takes Go's 0x, 0o
 // and 0b literals and underscores, and reads 010 as octal 8.
 func checkAsGiven(c *Config) error {
@@ -126,7 +127,8 @@ func checkAsGiven(c *Config) error {
 		}
 		switch x := fields.Field(v.index).Interface().(type) {
 		case time.Duration:
-			if x <= 0 {
+			// A duration whose default is 0s is a feature that 0 turns off.
+			if x < 0 || x == 0 && v.def != "0s" {
 				return v.error(raw, "must be greater than 0")
 			}
 		case int:

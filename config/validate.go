@@ -133,10 +133,7 @@ func checkTopic(topic string) string {
 	return ""
 }
 
-func checkRedis(c *Config) error {
-	_, err := parseRedisURL(string(c.RedisURL))
-	return err
-}
+func checkRedis(c *Config) error { return checkRedisSettings(c) }
 
 func checkInventory(c *Config) error {
 	if c.InventoryURL != "" {
@@ -306,6 +303,9 @@ func (c Config) advice() []string {
 	var w []string
 	if c.KafkaSASLMechanism == mechPlain && !c.KafkaTLSEnabled {
 		w = append(w, "ORDERGATE_KAFKA_SASL_MECHANISM=PLAIN without ORDERGATE_KAFKA_TLS_ENABLED=true sends the Kafka password in clear text")
+	}
+	if c.RedisTLSInsecureSkipVerify {
+		w = append(w, "ORDERGATE_REDIS_TLS_INSECURE_SKIP_VERIFY=true: the certificate of Redis is not checked, so anyone on the network path can pose as Redis")
 	}
 	if c.InventoryToken != "" {
 		switch {
