@@ -11,6 +11,10 @@ type ServicePoint struct {
 	Name              string `json:"name"`
 	Market            string `json:"market"`
 	State             string `json:"state"`
+	// Stale reports an answer served from a cache entry past its time to live because the
+	// inventory could not be asked (serve-stale, ORDERGATE_CACHE_STALE_FOR); the event says
+	// so. It is never part of the inventory's data nor of a cache entry.
+	Stale bool `json:"-"`
 }
 
 // Criterion names the identifier a service-point lookup uses.

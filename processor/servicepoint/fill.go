@@ -11,8 +11,10 @@ import (
 
 // fill asks the inventory for the missing keys of a batch, at once, and writes the answers
 // back in one pipeline. It waits for every key, so that the answers obtained before a
-// failure are cached for the retry, and returns the failure of the first failed key.
-func (r *Resolver) fill(ctx context.Context, unique []order.Lookup, keys []string, missing []int, answers [][]order.ServicePoint) error {
+// failure are cached for the retry. A key whose call failed is answered from its stale
+// entry when it has one (stale[i], see Resolver.read); otherwise fill returns the failure
+// of the first such key.
+func (r *Resolver) fill(ctx context.Context, unique []order.Lookup, keys []string, missing []int, answers, stale [][]order.ServicePoint) error {
 	errs := make([]error, len(missing))
 	var wg sync.WaitGroup
 	for j, i := range missing {
@@ -20,10 +22,16 @@ func (r *Resolver) fill(ctx context.Context, unique []order.Lookup, keys []strin
 	}
 	wg.Wait()
 	var first error
+	served := 0
 	writeKeys := make([]string, 0, len(missing))
 	writeAnswers := make([][]order.ServicePoint, 0, len(missing))
 	for j, i := range missing {
 		if errs[j] != nil {
+			if stale != nil && stale[i] != nil && ctx.Err() == nil {
+				answers[i] = markStale(stale[i])
+				served++
+				continue
+			}
 			if first == nil {
 				first = errs[j]
 			}
@@ -33,9 +41,26 @@ func (r *Resolver) fill(ctx context.Context, unique []order.Lookup, keys []strin
 		writeAnswers = append(writeAnswers, answers[i])
 	}
 	if ctx.Err() == nil {
-		r.writeBack(ctx, writeKeys, writeAnswers)
+		r.writeBack(ctx, writeKeys, writeAnswers, r.opts.Now())
 	}
-	return first
+	if first != nil {
+		return first
+	}
+	if served > 0 {
+		r.stale.Add(int64(served))
+		r.obs.CacheStale(served)
+	}
+	return nil
+}
+
+// markStale returns a copy of matches, each marked Stale.
+func markStale(matches []order.ServicePoint) []order.ServicePoint {
+	out := make([]order.ServicePoint, len(matches))
+	for i, sp := range matches {
+		sp.Stale = true
+		out[i] = sp
+	}
+	return out
 }
 
 // fetch returns the inventory's answer for one key: from the call already in flight for it
@@ -46,7 +71,7 @@ func (r *Resolver) fill(ctx context.Context, unique []order.Lookup, keys []strin
 func (r *Resolver) fetch(ctx context.Context, key string, l order.Lookup) ([]order.ServicePoint, error) {
 	called := false
 	ch := r.flight.DoChan(key, func() (any, error) {
-		if matches, ok := r.landing.get(key, time.Now()); ok {
+		if matches, ok := r.landing.get(key, r.opts.Now()); ok {
 			return matches, nil
 		}
 		called = true
@@ -97,6 +122,6 @@ func (r *Resolver) call(ctx context.Context, key string, l order.Lookup) ([]orde
 	} else {
 		r.obs.InventoryCall(ResultOK, d)
 	}
-	r.landing.put(key, matches, time.Now())
+	r.landing.put(key, matches, r.opts.Now())
 	return matches, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -24,14 +25,14 @@ import (
 type roundTripHook struct {
 	mu        sync.Mutex
 	commands  map[string]int
-	pipelines []int
+	pipelines []string
 }
 
 func (h *roundTripHook) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (h *roundTripHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if !connectionSetup(cmd) {
+		if !connectionSetup(cmd.Name()) {
 			h.mu.Lock()
 			h.commands[cmd.Name()]++
 			h.mu.Unlock()
@@ -42,17 +43,18 @@ func (h *roundTripHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 
 func (h *roundTripHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if len(cmds) > 0 && !connectionSetup(cmds[0]) {
+		if len(cmds) > 0 && !connectionSetup(cmds[0].Name()) {
 			h.mu.Lock()
-			h.pipelines = append(h.pipelines, len(cmds))
+			h.pipelines = append(h.pipelines, describePipeline(cmds))
 			h.mu.Unlock()
 		}
 		return next(ctx, cmds)
 	}
 }
 
-// counts returns the MGET commands, the pipelines and every other command seen so far.
-func (h *roundTripHook) counts() (mgets int, pipelines []int, others int) {
+// counts returns the MGET commands, the pipelines (each with its commands' names, e.g.
+// "getrange*100") and every other command seen so far.
+func (h *roundTripHook) counts() (mgets int, pipelines []string, others int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for name, n := range h.commands {
@@ -62,16 +64,21 @@ func (h *roundTripHook) counts() (mgets int, pipelines []int, others int) {
 			others += n
 		}
 	}
-	return mgets, append([]int(nil), h.pipelines...), others
+	return mgets, append([]string(nil), h.pipelines...), others
 }
 
-// connectionSetup tells the commands go-redis sends when it opens a connection.
-func connectionSetup(cmd redis.Cmder) bool {
-	switch cmd.Name() {
-	case "hello", "client", "auth", "select", "ping":
-		return true
+// describePipeline names a pipeline by its commands: "getrange*100", "set*2".
+func describePipeline(cmds []redis.Cmder) string {
+	var parts []string
+	for i := 0; i < len(cmds); {
+		j := i
+		for j < len(cmds) && cmds[j].Name() == cmds[i].Name() {
+			j++
+		}
+		parts = append(parts, fmt.Sprintf("%s*%d", cmds[i].Name(), j-i))
+		i = j
 	}
-	return false
+	return strings.Join(parts, ",")
 }
 
 // inventoryServer is an httptest inventory in front of a FileInventory: it counts its calls
@@ -146,6 +153,11 @@ func (s *inventoryServer) serve(w http.ResponseWriter, r *http.Request) {
 	case "truncated":
 		w.Write([]byte(`[{"id":"SP-1","name":"cut`))
 		return
+	case "gateway404":
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte("<html><h1>404 Not Found</h1></html>"))
+		return
 	default: // an HTTP status
 		var code int
 		fmt.Sscan(mode, &code)
@@ -161,7 +173,9 @@ func (s *inventoryServer) serve(w http.ResponseWriter, r *http.Request) {
 		list = []order.ServicePoint{point(l.Value)}
 	}
 	if len(list) == 0 {
-		http.Error(w, "not found", http.StatusNotFound)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(`{"error":"no service point"}`))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -218,8 +232,10 @@ func newResolver(t testing.TB, addr string, inv Inventory, opts Options) (*Resol
 
 // observed is what a recorder saw.
 type observed struct {
-	hits, misses, cacheErrors, redisRounds int
-	results                                map[string]int
+	hits, misses, redisRounds, stale int
+	cacheErrors                      map[string]int // by op
+	corrupt                          map[string]int // by reason
+	results                          map[string]int
 }
 
 // recorder is an Observer that records everything.
@@ -228,12 +244,16 @@ type recorder struct {
 	o  observed
 }
 
-func newRecorder() *recorder { return &recorder{o: observed{results: map[string]int{}}} }
+func newRecorder() *recorder {
+	return &recorder{o: observed{results: map[string]int{}, cacheErrors: map[string]int{}, corrupt: map[string]int{}}}
+}
 
-func (r *recorder) CacheHits(n int)   { r.mu.Lock(); r.o.hits += n; r.mu.Unlock() }
-func (r *recorder) CacheMisses(n int) { r.mu.Lock(); r.o.misses += n; r.mu.Unlock() }
-func (r *recorder) CacheError()       { r.mu.Lock(); r.o.cacheErrors++; r.mu.Unlock() }
-func (r *recorder) RedisRoundTrip()   { r.mu.Lock(); r.o.redisRounds++; r.mu.Unlock() }
+func (r *recorder) CacheHits(n int)            { r.mu.Lock(); r.o.hits += n; r.mu.Unlock() }
+func (r *recorder) CacheMisses(n int)          { r.mu.Lock(); r.o.misses += n; r.mu.Unlock() }
+func (r *recorder) CacheError(op string)       { r.mu.Lock(); r.o.cacheErrors[op]++; r.mu.Unlock() }
+func (r *recorder) CacheCorrupt(reason string) { r.mu.Lock(); r.o.corrupt[reason]++; r.mu.Unlock() }
+func (r *recorder) CacheStale(n int)           { r.mu.Lock(); r.o.stale += n; r.mu.Unlock() }
+func (r *recorder) RedisRoundTrip()            { r.mu.Lock(); r.o.redisRounds++; r.mu.Unlock() }
 func (r *recorder) InventoryCall(result string, d time.Duration) {
 	r.mu.Lock()
 	r.o.results[result]++
@@ -244,9 +264,24 @@ func (r *recorder) snapshot() observed {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	c := r.o
-	c.results = map[string]int{}
-	for k, v := range r.o.results {
-		c.results[k] = v
-	}
+	c.results, c.cacheErrors, c.corrupt = maps.Clone(r.o.results), maps.Clone(r.o.cacheErrors), maps.Clone(r.o.corrupt)
 	return c
+}
+
+// logBuffer is a buffer safe for concurrent writes (a logger's output).
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -30,10 +31,16 @@ const maxDrain = 64 << 10
 
 // HTTPInventory is the inventory service ("Core Information API", resource servicePoints):
 // GET {base}/servicePoints?{criterion}={value}. A 200 answer with a JSON array (possibly
-// empty) of service points is the list of matches, and 404 means none. Every other answer
-// (5xx, 429, 401, 403, 400...), a 200 body that is not a JSON array of objects each with a
-// string id, a timeout and a connection error are transient failures, each with its cause.
-// Unknown members of a service point are ignored, so that the inventory can grow.
+// empty) of service points is the list of matches, and a 404 means none when it is the
+// inventory's own answer: an empty body or a JSON one (Content-Type application/json or
+// +json). Every other answer (a 404 page of a gateway or a proxy, 5xx, 429, 401, 403, 400,
+// a redirect...), a 200 body that is not a JSON array of objects each with a string id, a
+// timeout and a connection error are transient failures, each with its cause. Unknown
+// members of a service point are ignored, so that the inventory can grow.
+//
+// Redirects are never followed: the bearer token would go wherever the inventory's
+// address, or whoever answers in its place, points, possibly over plain http. A 3xx is an
+// inventory failure whose message says to set ORDERGATE_INVENTORY_URL to the final address.
 type HTTPInventory struct {
 	base    string
 	token   string
@@ -46,16 +53,20 @@ type HTTPInventory struct {
 // empty. Each call is bounded by timeout (DefaultInventoryTimeout when not positive). A nil
 // client means a client of its own that keeps up to 64 idle connections to the inventory
 // (http.DefaultTransport keeps 2 per host, so that 16 concurrent calls would open new
-// connections all the time).
+// connections all the time); a client given is copied, and neither follows redirects.
 func NewHTTPInventory(base, token string, timeout time.Duration, client *http.Client) *HTTPInventory {
 	if client == nil {
-		client = http.DefaultClient
+		client = &http.Client{}
 		if t, ok := http.DefaultTransport.(*http.Transport); ok {
 			t = t.Clone()
 			t.MaxIdleConnsPerHost = 64
-			client = &http.Client{Transport: t}
+			client.Transport = t
 		}
+	} else {
+		c := *client // the caller's client keeps its own policy
+		client = &c
 	}
+	client.CheckRedirect = refuseRedirect
 	if timeout <= 0 {
 		timeout = DefaultInventoryTimeout
 	}
@@ -84,11 +95,19 @@ func (h *HTTPInventory) Find(ctx context.Context, l order.Lookup) ([]order.Servi
 		return nil, h.classify(ctx, err)
 	}
 	defer resp.Body.Close()
-	switch resp.StatusCode {
-	case http.StatusOK:
-	case http.StatusNotFound:
+	switch code := resp.StatusCode; {
+	case code == http.StatusOK:
+	case code == http.StatusNotFound:
+		if isJSON(resp.Header.Get("Content-Type")) || isEmpty(resp.Body) {
+			drain(resp.Body)
+			return none, nil
+		}
 		drain(resp.Body)
-		return none, nil
+		return nil, transient(CauseInventoryStatus, "inventory answered %s with a body that is not JSON (%s): not the inventory's own answer (a gateway's or a proxy's page?)",
+			resp.Status, mediaType(resp.Header.Get("Content-Type")))
+	case code >= 300 && code < 400:
+		drain(resp.Body)
+		return nil, transient(CauseInventoryStatus, "inventory answered %s: redirects are not followed (set ORDERGATE_INVENTORY_URL to the final address)", resp.Status)
 	default:
 		drain(resp.Body)
 		return nil, transient(CauseInventoryStatus, "inventory answered %s", resp.Status)
@@ -156,6 +175,32 @@ func stripURL(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// refuseRedirect is the CheckRedirect of the inventory's client: the 3xx answer itself is
+// returned, and Find reports it as a failure.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// isJSON reports whether a Content-Type is application/json or a +json type.
+func isJSON(contentType string) bool {
+	t := mediaType(contentType)
+	return t == "application/json" || strings.HasPrefix(t, "application/") && strings.HasSuffix(t, "+json")
+}
+
+// mediaType returns the media type of a Content-Type, lower case, or "none".
+func mediaType(contentType string) string {
+	t, _, err := mime.ParseMediaType(contentType)
+	if err != nil || t == "" {
+		return "none"
+	}
+	return t
+}
+
+// isEmpty reports whether body has no byte left; it may consume one.
+func isEmpty(body io.Reader) bool {
+	var b [1]byte
+	n, _ := io.ReadFull(body, b[:])
+	return n == 0
 }
 
 // drain reads what is left of an answer, up to maxDrain, so that its connection can serve

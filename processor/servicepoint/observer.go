@@ -27,18 +27,35 @@ const (
 // their label values.
 var Results = []string{ResultOK, ResultNotFound, ResultTimeout, ResultUnavailable, ResultStatus, ResultBody}
 
+// The Redis operations of resolution, as reported to Observer.CacheError.
+const (
+	// OpRead is the batch's read: its failure fails the batch, which the caller retries.
+	OpRead = "read"
+	// OpWrite is the write-back of the inventory's answers: its failure is not retried
+	// (the answers are used; the keys miss again until a later write-back succeeds).
+	OpWrite = "write"
+)
+
 // Observer receives the resolver's measurements; the worker feeds its Prometheus metrics
 // from it, so this package stays free of any metrics library. Implementations must be cheap
 // and safe for concurrent use. A nil Observer in Options measures nothing.
 type Observer interface {
-	// CacheHits counts distinct keys of a batch found in Redis (negative entries included).
+	// CacheHits counts distinct keys of a batch found fresh in Redis (negative entries
+	// included).
 	CacheHits(n int)
-	// CacheMisses counts distinct keys of a batch absent from Redis or corrupt there.
+	// CacheMisses counts distinct keys of a batch absent from Redis, expired, or corrupt.
 	CacheMisses(n int)
-	// CacheError counts failed Redis round trips, reads and write-backs alike.
-	CacheError()
-	// RedisRoundTrip counts Redis round trips: one read per batch, one write-back per batch
-	// that asked the inventory.
+	// CacheError counts a failed Redis round trip of resolution, by op (OpRead, OpWrite).
+	CacheError(op string)
+	// CacheCorrupt counts one corrupt cache entry, by reason (one of CorruptReasons): it
+	// was read as a miss and is replaced.
+	CacheCorrupt(reason string)
+	// CacheStale counts lookups answered by an entry past its TTL because the inventory
+	// failed (serve-stale).
+	CacheStale(n int)
+	// RedisRoundTrip counts logical Redis round trips: one read per batch, one write-back
+	// per batch that asked the inventory (on a cluster each is one exchange per node
+	// involved: see RedisObserver).
 	RedisRoundTrip()
 	// InventoryCall counts one call to the inventory, with its result (one of Results) and
 	// how long it took.
@@ -49,7 +66,9 @@ type nopObserver struct{}
 
 func (nopObserver) CacheHits(int)                       {}
 func (nopObserver) CacheMisses(int)                     {}
-func (nopObserver) CacheError()                         {}
+func (nopObserver) CacheError(string)                   {}
+func (nopObserver) CacheCorrupt(string)                 {}
+func (nopObserver) CacheStale(int)                      {}
 func (nopObserver) RedisRoundTrip()                     {}
 func (nopObserver) InventoryCall(string, time.Duration) {}
 
@@ -66,9 +85,11 @@ type Stats struct {
 	CacheHits int64
 	// CacheMisses counts the distinct keys not found in Redis, corrupt entries included.
 	CacheMisses int64
-	// CorruptEntries counts the cache entries that were not a JSON list of service points
+	// CorruptEntries counts the cache entries that could not be the answer to their key
 	// (each was treated as a miss and overwritten).
 	CorruptEntries int64
+	// StaleServed counts the lookups answered by an entry past its TTL (serve-stale).
+	StaleServed int64
 	// Shared counts the misses answered without a call of their own: by a call another batch
 	// had in flight, or had just made and was writing back.
 	Shared int64

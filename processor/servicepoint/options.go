@@ -1,6 +1,9 @@
 package servicepoint
 
-import "time"
+import (
+	"log/slog"
+	"time"
+)
 
 // Defaults of Options, those of the contract (section 7).
 const (
@@ -29,8 +32,18 @@ type Options struct {
 	// the client's own timeouts (ORDERGATE_REDIS_TIMEOUT sets them), which go-redis applies
 	// per attempt: with MaxRetries a frozen Redis can then hold a read for several timeouts.
 	RedisTimeout time.Duration
+	// StaleFor is how long past its TTL a positive entry may still answer a lookup when the
+	// inventory fails for it (ORDERGATE_CACHE_STALE_FOR): the answer then carries
+	// ServicePoint.Stale. Positive entries live in Redis for TTL + StaleFor. Zero is off;
+	// an entry that matched nothing is never served stale.
+	StaleFor time.Duration
 	// Observer receives measurements. Nil measures nothing.
 	Observer Observer
+	// Logger receives one warning per corrupt cache entry (with its key) and per
+	// uncacheable answer. Nil logs nothing.
+	Logger *slog.Logger
+	// Now is the clock of the entries' fresh-until times (default time.Now).
+	Now func() time.Time
 }
 
 // withDefaults returns o with every unset field at its default.
@@ -47,5 +60,12 @@ func (o Options) withDefaults() Options {
 	if o.Observer == nil {
 		o.Observer = nopObserver{}
 	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	o.StaleFor = max(o.StaleFor, 0)
 	return o
 }

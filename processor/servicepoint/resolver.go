@@ -3,6 +3,7 @@ package servicepoint
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 
@@ -24,8 +25,10 @@ type Resolver struct {
 	sem     chan struct{}
 	flight  singleflight.Group
 	landing *landing
+	log     *slog.Logger
+	warned  onceSet
 
-	roundTrips, redisErrors, calls, hits, misses, corrupt, shared atomic.Int64
+	roundTrips, redisErrors, calls, hits, misses, corrupt, shared, stale atomic.Int64
 }
 
 // NewResolver returns a resolver reading through rdb (a client built by the caller, with
@@ -36,7 +39,7 @@ func NewResolver(rdb redis.UniversalClient, inv Inventory, opts Options) *Resolv
 	}
 	opts = opts.withDefaults()
 	return &Resolver{
-		rdb: rdb, inv: inv, opts: opts, obs: opts.Observer,
+		rdb: rdb, inv: inv, opts: opts, obs: opts.Observer, log: opts.Logger,
 		sem:     make(chan struct{}, opts.Concurrency),
 		landing: newLanding(opts.TTL, opts.NegativeTTL),
 	}
@@ -50,26 +53,31 @@ func (r *Resolver) Stats() Stats {
 	return Stats{
 		RedisRoundTrips: r.roundTrips.Load(), RedisErrors: r.redisErrors.Load(),
 		InventoryCalls: r.calls.Load(), CacheHits: r.hits.Load(), CacheMisses: r.misses.Load(),
-		CorruptEntries: r.corrupt.Load(), Shared: r.shared.Load(),
+		CorruptEntries: r.corrupt.Load(), Shared: r.shared.Load(), StaleServed: r.stale.Load(),
 	}
 }
 
 // Resolve returns, for each lookup, the service points that match it (matches[i] answers
 // lookups[i]; an empty list means none). It costs one Redis round trip to read every
-// distinct key of the batch (MGET), then, only if some are missing, one inventory call per
-// missing key, at most Options.Concurrency at once and shared with every concurrent batch
-// that misses the same key, and one round trip to write the answers back (a pipeline of SET
-// with the positive or the negative TTL).
+// distinct key of the batch (a pipeline of bounded reads: one exchange per node on a
+// cluster), then, only if some are missing, one inventory call per missing key, at most
+// Options.Concurrency at once and shared with every concurrent batch that misses the same
+// key, and one round trip to write the answers back (a pipeline of SET with the positive or
+// the negative TTL).
 //
-// A cache entry that is not a JSON list of service points (written by hand, truncated, or
-// by an incompatible version) counts as a miss: the inventory is asked and the entry is
-// overwritten. A failed write-back does not fail the batch: its answers are right, and the
-// failure (counted by Observer.CacheError) only costs a later miss.
+// A cache entry that cannot be the answer to its key (not an entry, larger than
+// MaxEntryBytes, a service point of another key, a duplicate) counts as a miss, is logged
+// once with its key, and is overwritten by the inventory's answer. A failed write-back does
+// not fail the batch: its answers are right, and the failure (Observer.CacheError with
+// OpWrite) only costs a later miss.
 //
 // On a Redis or inventory failure Resolve returns a *TransientError and no answer at all,
-// never an empty list in place of one: the caller retries the batch. Answers obtained before
-// the failure are written back, so the retry asks the inventory only for what failed. A
-// lookup with an unknown criterion or an empty value fails the batch with ErrInvalidLookup.
+// never an empty list in place of one: the caller retries the batch. There is one
+// exception, when Options.StaleFor is set: a key whose inventory call failed but whose
+// positive entry expired less than StaleFor ago is answered from that entry, each service
+// point marked Stale. Answers obtained before the failure are written back, so the retry
+// asks the inventory only for what failed. A lookup with an unknown criterion or an empty
+// value fails the batch with ErrInvalidLookup.
 //
 // Lookups for the same key share one answer slice: callers must treat the answers as
 // read-only.
@@ -82,12 +90,12 @@ func (r *Resolver) Resolve(ctx context.Context, lookups []order.Lookup) ([][]ord
 		return nil, err
 	}
 	keys := buildKeys(r.opts.KeyPrefix, unique)
-	answers, missing, err := r.read(ctx, keys)
+	answers, stale, missing, err := r.read(ctx, keys, unique, r.opts.Now())
 	if err != nil {
 		return nil, err
 	}
 	if len(missing) > 0 {
-		if err := r.fill(ctx, unique, keys, missing, answers); err != nil {
+		if err := r.fill(ctx, unique, keys, missing, answers, stale); err != nil {
 			return nil, err
 		}
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,9 +15,10 @@ import (
 	"github.com/ordergate/ordergate/processor/order"
 )
 
-// TestBatchRoundTrips: a cold batch of 1000 lookups over 100 keys is one MGET, 100 inventory
-// calls and one write-back pipeline of 100 SET; the same batch warm is one MGET and nothing
-// else. Round trips are counted by a go-redis hook, not by the resolver's own counters.
+// TestBatchRoundTrips: a cold batch of 1000 lookups over 100 keys is one pipeline of 100
+// bounded reads (GETRANGE, never an MGET), 100 inventory calls and one write-back pipeline
+// of 100 SET; the same batch warm is one read pipeline and nothing else. Round trips are
+// counted by a go-redis hook, not by the resolver's own counters.
 func TestBatchRoundTrips(t *testing.T) {
 	inv := newInventoryServer(t)
 	obs := newRecorder()
@@ -31,8 +34,8 @@ func TestBatchRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	mgets, pipelines, others := hook.counts()
-	if mgets != 1 || !reflect.DeepEqual(pipelines, []int{100}) || others != 0 || inv.calls.Load() != 100 {
-		t.Fatalf("cold batch: %d MGET, pipelines %v, %d other commands, %d inventory calls; want 1 MGET, one pipeline of 100 SET, nothing else, 100 calls",
+	if mgets != 0 || !reflect.DeepEqual(pipelines, []string{"getrange*100", "set*100"}) || others != 0 || inv.calls.Load() != 100 {
+		t.Fatalf("cold batch: %d MGET, pipelines %v, %d other commands, %d inventory calls; want one pipeline of 100 GETRANGE, one of 100 SET, nothing else, 100 calls",
 			mgets, pipelines, others, inv.calls.Load())
 	}
 	if len(got) != len(lookups) {
@@ -49,8 +52,8 @@ func TestBatchRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	mgets, pipelines, others = hook.counts()
-	if mgets != 2 || len(pipelines) != 1 || others != 0 || inv.calls.Load() != 100 {
-		t.Fatalf("warm batch: %d MGET in all, pipelines %v, %d others, %d calls in all; want one more MGET only", mgets, pipelines, others, inv.calls.Load())
+	if mgets != 0 || !reflect.DeepEqual(pipelines, []string{"getrange*100", "set*100", "getrange*100"}) || others != 0 || inv.calls.Load() != 100 {
+		t.Fatalf("warm batch: pipelines %v, %d MGET, %d others, %d calls in all; want one more read pipeline only", pipelines, mgets, others, inv.calls.Load())
 	}
 	if !reflect.DeepEqual(again, got) {
 		t.Fatal("the warm batch answers differently from the cold one")
@@ -60,7 +63,7 @@ func TestBatchRoundTrips(t *testing.T) {
 		t.Errorf("stats %+v, want %+v", s, want)
 	}
 	o := obs.snapshot()
-	if o.hits != 100 || o.misses != 100 || o.redisRounds != 3 || o.cacheErrors != 0 || !reflect.DeepEqual(o.results, map[string]int{ResultOK: 100}) {
+	if o.hits != 100 || o.misses != 100 || o.redisRounds != 3 || len(o.cacheErrors) != 0 || !reflect.DeepEqual(o.results, map[string]int{ResultOK: 100}) {
 		t.Errorf("observed %+v", o)
 	}
 }
@@ -73,7 +76,7 @@ func TestMixedBatch(t *testing.T) {
 	r, hook := newResolver(t, addr, NewHTTPInventory(inv.URL, "", time.Second, nil), Options{})
 	ctx := context.Background()
 	raw := rawClient(t, addr)
-	raw.Set(ctx, r.Key(byID("SP-cached")), `[{"id":"SP-cached","market":"BE"}]`, time.Minute)
+	raw.Set(ctx, r.Key(byID("SP-cached")), `[{"id":"SP-cached","market":"BE"}]`, time.Minute) // the first format
 	raw.Set(ctx, r.Key(byID("SP-negative")), "[]", time.Minute)
 
 	lookups := []order.Lookup{byID("SP-cached"), byID("SP-new"), byID("SP-negative"), byID("NOPE"), byID("SP-cached")}
@@ -88,11 +91,11 @@ func TestMixedBatch(t *testing.T) {
 	if got[2] == nil || got[3] == nil {
 		t.Error("none must be an empty list, not nil")
 	}
-	if _, pipelines, _ := hook.counts(); inv.calls.Load() != 2 || !reflect.DeepEqual(pipelines, []int{2}) {
+	if _, pipelines, _ := hook.counts(); inv.calls.Load() != 2 || !reflect.DeepEqual(pipelines, []string{"getrange*4", "set*2"}) {
 		t.Fatalf("%d inventory calls, pipelines %v; want 2 calls (SP-new, NOPE) and one pipeline of 2 SET", inv.calls.Load(), pipelines)
 	}
-	if v := raw.Get(ctx, r.Key(byID("NOPE"))).Val(); v != "[]" {
-		t.Errorf("negative entry %q, want []", v)
+	if v := raw.Get(ctx, r.Key(byID("NOPE"))).Val(); !strings.HasPrefix(v, `{"freshUntil":`) || !strings.HasSuffix(v, `,"matches":[]}`) {
+		t.Errorf("negative entry %q, want an empty list of matches", v)
 	}
 }
 
@@ -215,26 +218,37 @@ func TestCallerGivesUp(t *testing.T) {
 	}
 }
 
-// TestCorruptEntryIsAMiss: an entry that is not a JSON list of service points each with an
-// id counts as a miss; the inventory's answer replaces it, with its TTL.
+// TestCorruptEntryIsAMiss: an entry that cannot be the answer to its key counts as a miss
+// and as corrupt, with its reason; it is logged once with its key, and the inventory's
+// answer replaces it, with its TTL.
 func TestCorruptEntryIsAMiss(t *testing.T) {
 	addr := testredis.Shared(t)
 	raw := rawClient(t, addr)
 	ctx := context.Background()
-	for name, corrupt := range map[string]string{
-		"not JSON":   "{not json",
-		"empty":      "",
-		"null":       "null",
-		"object":     `{"id":"SP-7"}`,
-		"no id":      `[{"name":"nameless"}]`,
-		"wrong type": `[{"id":7}]`,
-		"trailing":   `[] x`,
+	for name, tc := range map[string]struct {
+		value  string
+		reason string
+	}{
+		"not JSON":          {"{not json", CorruptMalformed},
+		"null":              {"null", CorruptMalformed},
+		"object":            {`{"id":"SP-7"}`, CorruptMalformed},
+		"no id":             {`[{"name":"nameless"}]`, CorruptMalformed},
+		"wrong type":        {`[{"id":7}]`, CorruptMalformed},
+		"trailing":          {`[] x`, CorruptMalformed},
+		"another key's":     {`[{"id":"SP-1999"}]`, CorruptInconsistent},
+		"another, escaped":  {`[{"id":"SP-\u0031"}]`, CorruptInconsistent},
+		"duplicates":        {`[{"id":"SP-7"},{"id":"SP-7"}]`, CorruptDuplicate},
+		"too large":         {"[" + strings.Repeat(`{"id":"SP-7"},`, MaxEntryBytes/14) + `{"id":"SP-7"}]`, CorruptTooLarge},
+		"too large garbage": {strings.Repeat("x", 3*MaxEntryBytes), CorruptTooLarge},
 	} {
 		t.Run(name, func(t *testing.T) {
 			inv := newInventoryServer(t)
-			r, _ := newResolver(t, addr, NewHTTPInventory(inv.URL, "", time.Second, nil), Options{})
+			obs := newRecorder()
+			var logs logBuffer
+			r, _ := newResolver(t, addr, NewHTTPInventory(inv.URL, "", time.Second, nil),
+				Options{Observer: obs, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			key := r.Key(byID("SP-7"))
-			raw.Set(ctx, key, corrupt, time.Hour)
+			raw.Set(ctx, key, tc.value, time.Hour)
 			got, err := r.Resolve(ctx, []order.Lookup{byID("SP-7")})
 			if err != nil || len(got[0]) != 1 || got[0][0] != point("SP-7") || inv.calls.Load() != 1 {
 				t.Fatalf("got %+v, %v after %d calls", got, err, inv.calls.Load())
@@ -242,13 +256,48 @@ func TestCorruptEntryIsAMiss(t *testing.T) {
 			if s := r.Stats(); s.CorruptEntries != 1 || s.CacheMisses != 1 {
 				t.Errorf("stats %+v", s)
 			}
-			if v := raw.Get(ctx, key).Val(); v == corrupt {
-				t.Fatalf("corrupt entry %q not overwritten", v)
+			if o := obs.snapshot(); !reflect.DeepEqual(o.corrupt, map[string]int{tc.reason: 1}) {
+				t.Errorf("corrupt entries observed %v, want one %s", o.corrupt, tc.reason)
+			}
+			if v := raw.Get(ctx, key).Val(); v == tc.value || !strings.HasPrefix(v, `{"freshUntil":`) {
+				t.Fatalf("corrupt entry not overwritten: %.80q", v)
 			}
 			if ttl := raw.PTTL(ctx, key).Val(); ttl > DefaultTTL || ttl < DefaultTTL-time.Minute {
 				t.Errorf("TTL of the rewritten entry %v, want the positive TTL", ttl)
 			}
+			if n := strings.Count(logs.String(), "corrupt cache entry"); n != 1 || !strings.Contains(logs.String(), "key="+key) || !strings.Contains(logs.String(), "reason="+tc.reason) {
+				t.Errorf("log %q: want one line naming the key and the reason", logs.String())
+			}
+			// Corrupt again (another writer): counted again, logged once only.
+			raw.Set(ctx, key, tc.value, time.Hour)
+			if _, err := r.Resolve(ctx, []order.Lookup{byID("SP-7")}); err != nil {
+				t.Fatal(err)
+			}
+			if s := r.Stats(); s.CorruptEntries != 2 || strings.Count(logs.String(), "corrupt cache entry") != 1 {
+				t.Errorf("second time: %d corrupt, log %q", s.CorruptEntries, logs.String())
+			}
 		})
+	}
+}
+
+// TestKeyOfAnotherTypeIsCorrupt: a key holding a list (or any type but a string) is a
+// corrupt entry, replaced, not a Redis failure that would stall the batch.
+func TestKeyOfAnotherTypeIsCorrupt(t *testing.T) {
+	addr := testredis.Shared(t)
+	raw := rawClient(t, addr)
+	obs := newRecorder()
+	r, _ := newResolver(t, addr, NewHTTPInventory(newInventoryServer(t).URL, "", time.Second, nil), Options{Observer: obs})
+	ctx := context.Background()
+	raw.RPush(ctx, r.Key(byID("SP-8")), "x")
+	got, err := r.Resolve(ctx, []order.Lookup{byID("SP-8")})
+	if err != nil || len(got[0]) != 1 {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	if o := obs.snapshot(); o.corrupt[CorruptWrongType] != 1 || len(o.cacheErrors) != 0 {
+		t.Errorf("observed %+v", o)
+	}
+	if typ := raw.Type(ctx, r.Key(byID("SP-8"))).Val(); typ != "string" {
+		t.Errorf("the key is a %s after the write-back", typ)
 	}
 }
 
@@ -274,7 +323,7 @@ func TestEmptyBatch(t *testing.T) {
 	if err != nil || got == nil || len(got) != 0 {
 		t.Fatalf("got %#v, %v", got, err)
 	}
-	if mgets, _, _ := hook.counts(); mgets != 0 {
+	if mgets, pipelines, others := hook.counts(); mgets+len(pipelines)+others != 0 {
 		t.Fatal("an empty batch read Redis")
 	}
 }

@@ -252,6 +252,9 @@ func appendValue(b []byte, in *order.Record, d *order.Decision, id, typ, eventTi
 		b = append(b, `,"state":`...)
 		b = appendString(b, sp.State)
 		b = append(b, '}')
+		if sp.Stale {
+			b = append(b, `,"servicePointStale":true`...)
+		}
 	}
 	if ba := d.BillingAccount; ba != nil {
 		b = append(b, `,"billingAccount":{"businessId":`...)

@@ -310,3 +310,22 @@ func TestBuilderArenaKeepsEvents(t *testing.T) {
 		decode(t, ev)
 	}
 }
+
+// TestServicePointStale: a service point served stale is flagged next to servicePoint, and
+// only then (the flag is never written false).
+func TestServicePointStale(t *testing.T) {
+	in := &order.Record{Source: src, Time: recordTime, Key: []byte("CUST-1"), Value: []byte(disconnect)}
+	sp := order.ServicePoint{ID: "SP-1", Reference: "R", CustomerReference: "C", Name: "N", Market: "FR", State: "OPERATIONAL"}
+	fresh := string(Build(in, ptr(decide(t, in, sp)), decisionTime, false).Value)
+	if strings.Contains(fresh, "servicePointStale") {
+		t.Fatalf("a fresh service point is flagged: %s", fresh)
+	}
+	sp.Stale = true
+	ev := Build(in, ptr(decide(t, in, sp)), decisionTime, false)
+	if !strings.Contains(string(ev.Value), `"state":"OPERATIONAL"},"servicePointStale":true,`) {
+		t.Fatalf("stale service point not flagged after servicePoint: %s", ev.Value)
+	}
+	if m := decode(t, ev); m["servicePointStale"] != true || m["servicePoint"].(map[string]any)["id"] != "SP-1" {
+		t.Errorf("event %v", m)
+	}
+}

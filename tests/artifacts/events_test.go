@@ -248,8 +248,11 @@ func TestEventSchemaRejectsBrokenEvents(t *testing.T) {
 		"unknown warning":                  withMember(account, "warnings", []any{"header 'foo' is deprecated"}),
 		"account without billingAccount":   withoutMember(account, "billingAccount"),
 		"account with a servicePoint":      withMember(account, "servicePoint", accepted["servicePoint"]),
+		"servicePointStale false":          withMember(accepted, "servicePointStale", false),
+		"servicePointStale alone":          withMember(rejected, "servicePointStale", true),
 	}
-	for _, m := range []map[string]any{accepted, rejected, account} {
+	stale := withMember(accepted, "servicePointStale", true) // serve-stale answered
+	for _, m := range []map[string]any{accepted, rejected, account, stale} {
 		if err := sc.validate(t, idEvent, cloneJSON(t, m)); err != nil {
 			t.Fatalf("a real event fails: %s", validationSummary(err))
 		}

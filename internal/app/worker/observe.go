@@ -9,6 +9,7 @@ import (
 	"github.com/ordergate/ordergate/internal/foundation/metrics"
 	"github.com/ordergate/ordergate/processor"
 	"github.com/ordergate/ordergate/processor/order"
+	"github.com/ordergate/ordergate/processor/servicepoint"
 	"github.com/ordergate/ordergate/publisher"
 )
 
@@ -81,11 +82,42 @@ func (o publishObserver) Failed(cause string, n int) {
 // resolverObserver feeds service-point resolution's measurements to the metrics.
 type resolverObserver struct{ m *metrics.Metrics }
 
-func (o resolverObserver) CacheHits(n int)   { o.m.CacheHits.Add(float64(n)) }
-func (o resolverObserver) CacheMisses(n int) { o.m.CacheMisses.Add(float64(n)) }
-func (o resolverObserver) CacheError()       { o.m.CacheErrors.Inc() }
-func (o resolverObserver) RedisRoundTrip()   { o.m.RedisRoundTrips.Inc() }
+func (o resolverObserver) CacheHits(n int)            { o.m.CacheHits.Add(float64(n)) }
+func (o resolverObserver) CacheMisses(n int)          { o.m.CacheMisses.Add(float64(n)) }
+func (o resolverObserver) CacheError(op string)       { o.m.CacheErrors.WithLabelValues(op).Inc() }
+func (o resolverObserver) CacheCorrupt(reason string) { o.m.CacheCorrupt.WithLabelValues(reason).Inc() }
+func (o resolverObserver) CacheStale(n int)           { o.m.CacheStale.Add(float64(n)) }
+func (o resolverObserver) RedisRoundTrip()            { o.m.RedisRoundTrips.Inc() }
 func (o resolverObserver) InventoryCall(result string, d time.Duration) {
 	o.m.InventoryCalls.WithLabelValues(result).Inc()
 	o.m.InventorySeconds.Observe(d.Seconds())
+}
+
+// redisObserver feeds what the Redis connection sees, node by node, to the metrics.
+type redisObserver struct{ m *metrics.Metrics }
+
+func (o redisObserver) RedisNodeRoundTrip(node string) {
+	o.m.RedisNodeTrips.WithLabelValues(node).Inc()
+}
+func (o redisObserver) RedisError(kind string) { o.m.RedisErrors.WithLabelValues(kind).Inc() }
+
+// declareRedisLabels gives the Redis error kinds and the corrupt-entry reasons a series at
+// 0 from the start, so that rate() and the dashboards see the first one.
+func declareRedisLabels(m *metrics.Metrics) {
+	for _, kind := range servicepoint.RedisErrorKinds {
+		m.RedisErrors.WithLabelValues(kind)
+	}
+	for _, reason := range servicepoint.CorruptReasons {
+		m.CacheCorrupt.WithLabelValues(reason)
+	}
+}
+
+// probeRedis is the readiness check of Redis: what the mode needs answers (see
+// servicepoint.Redis.Probe), and the nodes seen go to ordergate_redis_nodes.
+func (w *Worker) probeRedis(ctx context.Context) error {
+	n, err := w.redis.Probe(ctx)
+	w.metrics.RedisNodes.WithLabelValues("primary").Set(float64(n.Primaries))
+	w.metrics.RedisNodes.WithLabelValues("replica").Set(float64(n.Replicas))
+	w.metrics.RedisNodes.WithLabelValues("sentinel").Set(float64(n.Sentinels))
+	return err
 }

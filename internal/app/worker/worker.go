@@ -59,7 +59,7 @@ type Worker struct {
 	metrics   *metrics.Metrics
 	health    *health.Health
 	kafka     *Kafka
-	redis     redis.UniversalClient
+	redis     *servicepoint.Redis
 	inv       servicepoint.Inventory
 	writer    *kafka.Writer
 	dlqWriter *kafka.Writer
@@ -123,6 +123,7 @@ func newWorker(cfg config.Config, opts Options) *Worker {
 		w.now = time.Now
 	}
 	w.metrics = metrics.New(w.reg)
+	declareRedisLabels(w.metrics)
 	w.health = health.New(cfg.StuckAfter, nil)
 	w.health.OnChange(func(ready bool) {
 		w.metrics.Ready.Set(boolFloat(ready))
@@ -176,7 +177,9 @@ func (w *Worker) newResolver(given servicepoint.Inventory) (*servicepoint.Resolv
 		NegativeTTL:  cfg.CacheNegativeTTL,
 		Concurrency:  cfg.InventoryConcurrency,
 		RedisTimeout: cfg.RedisTimeout,
+		StaleFor:     cfg.CacheStaleFor,
 		Observer:     resolverObserver{w.metrics},
+		Logger:       w.log,
 	}), nil
 }
 
@@ -213,7 +216,7 @@ func (w *Worker) listen() error {
 		_, err := w.kafka.Client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{w.cfg.TopicRequests}})
 		return err
 	})
-	w.health.AddCheck("redis", func(ctx context.Context) error { return w.redis.Ping(ctx).Err() })
+	w.health.AddCheck("redis", w.probeRedis)
 	l, err := net.Listen("tcp", w.cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("ORDERGATE_HTTP_ADDR=%s: %w", w.cfg.HTTPAddr, err)

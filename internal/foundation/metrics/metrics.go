@@ -23,8 +23,13 @@ type Metrics struct {
 	EndToEndSeconds    prometheus.Histogram
 	CacheHits          prometheus.Counter
 	CacheMisses        prometheus.Counter
-	CacheErrors        prometheus.Counter
+	CacheErrors        *prometheus.CounterVec // op
+	CacheCorrupt       *prometheus.CounterVec // reason
+	CacheStale         prometheus.Counter
 	RedisRoundTrips    prometheus.Counter
+	RedisNodeTrips     *prometheus.CounterVec // node
+	RedisErrors        *prometheus.CounterVec // kind
+	RedisNodes         *prometheus.GaugeVec   // role
 	InventoryCalls     *prometheus.CounterVec // result
 	InventorySeconds   prometheus.Histogram
 	Retries            *prometheus.CounterVec // cause
@@ -64,10 +69,23 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help: "Service-point lookups answered by Redis."}),
 		CacheMisses: prometheus.NewCounter(prometheus.CounterOpts{Name: "ordergate_cache_misses_total",
 			Help: "Service-point lookups not in Redis (asked of the inventory)."}),
-		CacheErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "ordergate_cache_errors_total",
-			Help: "Failed Redis round trips (each one retried)."}),
+		CacheErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ordergate_cache_errors_total",
+			Help: "Failed Redis round trips of service-point resolution, by op: a failed read fails its batch, which is retried; a failed write-back is not retried (its answers are used, its keys miss again)."},
+			[]string{"op"}),
+		CacheCorrupt: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ordergate_cache_corrupt_entries_total",
+			Help: "Cache entries that could not be the answer to their key, read as misses and replaced, by reason."},
+			[]string{"reason"}),
+		CacheStale: prometheus.NewCounter(prometheus.CounterOpts{Name: "ordergate_cache_stale_served_total",
+			Help: "Service-point lookups answered by a cache entry past its TTL because the inventory failed (serve-stale)."}),
 		RedisRoundTrips: prometheus.NewCounter(prometheus.CounterOpts{Name: "ordergate_redis_round_trips_total",
-			Help: "Redis round trips made by service-point resolution."}),
+			Help: "Redis round trips made by service-point resolution (one read per batch, one write-back per batch that asked the inventory)."}),
+		RedisNodeTrips: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ordergate_redis_node_round_trips_total",
+			Help: "Exchanges of service-point resolution with each Redis node (a cluster splits a round trip into one per node involved)."},
+			[]string{"node"}),
+		RedisErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ordergate_redis_errors_total",
+			Help: "Redis errors seen, by kind (redirections included, which go-redis follows)."}, []string{"kind"}),
+		RedisNodes: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ordergate_redis_nodes",
+			Help: "Redis nodes the last readiness probe saw in good health, by role (primary, replica, sentinel)."}, []string{"role"}),
 		InventoryCalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ordergate_inventory_calls_total",
 			Help: "Calls to the service-point inventory by result (ok, not_found, timeout, unavailable, status, body)."},
 			[]string{"result"}),
@@ -100,7 +118,8 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help: "Input partitions assigned to this worker."}),
 	}
 	for _, c := range []prometheus.Collector{m.RecordsConsumed, m.Outcomes, m.DecisionSeconds, m.EndToEndSeconds,
-		m.CacheHits, m.CacheMisses, m.CacheErrors, m.RedisRoundTrips, m.InventoryCalls, m.InventorySeconds,
+		m.CacheHits, m.CacheMisses, m.CacheErrors, m.CacheCorrupt, m.CacheStale, m.RedisRoundTrips, m.RedisNodeTrips,
+		m.RedisErrors, m.RedisNodes, m.InventoryCalls, m.InventorySeconds,
 		m.Retries, m.PublishFailures, m.DLQRecords, m.TruncatedEvents, m.ConsumerLag, m.CommittedOffset,
 		m.BatchSize, m.InFlight, m.OffsetResets, m.Ready, m.StuckPartitions, m.AssignedPartitions} {
 		f(c)
@@ -122,6 +141,12 @@ func New(reg prometheus.Registerer) *Metrics {
 		if c.Publish {
 			m.PublishFailures.WithLabelValues(c.Label)
 		}
+	}
+	for _, op := range []string{"read", "write"} {
+		m.CacheErrors.WithLabelValues(op)
+	}
+	for _, role := range []string{"primary", "replica", "sentinel"} {
+		m.RedisNodes.WithLabelValues(role)
 	}
 	return m
 }

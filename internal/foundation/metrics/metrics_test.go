@@ -65,8 +65,13 @@ func TestNamesTypesAndLabels(t *testing.T) {
 	m.PublishFailures.WithLabelValues("kafka_produce")
 	m.ConsumerLag.WithLabelValues(Partition(0))
 	m.CommittedOffset.WithLabelValues(Partition(0))
+	m.CacheCorrupt.WithLabelValues("too_large")
+	m.RedisNodeTrips.WithLabelValues("127.0.0.1:6379")
+	m.RedisErrors.WithLabelValues("timeout")
+	// node is bounded by the Redis deployment: its nodes' addresses.
 	bounded := map[string]bool{"request_type": true, "outcome": true, "code": true, "result": true,
-		"cause": true, "partition": true, "version": true, "revision": true, "goversion": true}
+		"cause": true, "partition": true, "version": true, "revision": true, "goversion": true,
+		"op": true, "reason": true, "kind": true, "role": true, "node": true}
 	n := 0
 	for name, f := range gather(t, reg) {
 		if strings.HasPrefix(name, "go_") || strings.HasPrefix(name, "process_") {
@@ -103,8 +108,8 @@ func TestNamesTypesAndLabels(t *testing.T) {
 			}
 		}
 	}
-	if n != 23 {
-		t.Errorf("%d ordergate metrics, want 23 (update docs/operations.md and the dashboard with this test)", n)
+	if n != 28 {
+		t.Errorf("%d ordergate metrics, want 28 (update docs/operations.md and the dashboard with this test)", n)
 	}
 	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes"} {
 		if gather(t, reg)[name] == nil {
@@ -129,6 +134,26 @@ func TestInventoryResultsStartAtZero(t *testing.T) {
 	}
 	if len(got) != 6 {
 		t.Errorf("results %v, want exactly the six", got)
+	}
+}
+
+// TestCacheErrorsTellReadsFromWriteBacks (issue 17, item 7): a failed read fails its batch,
+// which is retried; a failed write-back is not. The metric used to be one counter whose
+// help said "each one retried": it now counts each op apart, both from 0, and its help says
+// which is retried.
+func TestCacheErrorsTellReadsFromWriteBacks(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	New(reg)
+	f := gather(t, reg)["ordergate_cache_errors_total"]
+	if help := f.GetHelp(); strings.Contains(help, "each one retried") || !strings.Contains(help, "write-back is not retried") {
+		t.Errorf("help %q does not say that a failed write-back is not retried", help)
+	}
+	ops := map[string]bool{}
+	for _, m := range f.GetMetric() {
+		ops[labelsOf(m)["op"]] = m.GetCounter().GetValue() == 0
+	}
+	if len(ops) != 2 || !ops["read"] || !ops["write"] {
+		t.Errorf("series %v, want op=read and op=write at 0", ops)
 	}
 }
 
