@@ -298,9 +298,10 @@ func (h nodeHook) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (h nodeHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		err := next(ctx, cmd)
-		if !connectionSetup(cmd.Name()) {
-			h.obs.RedisNodeRoundTrip(h.node)
+		if connectionSetup(cmd.Name()) {
+			return err // go-redis's own, or a probe's: readiness reports it
 		}
+		h.obs.RedisNodeRoundTrip(h.node)
 		if reportable(ctx, err) {
 			h.obs.RedisError(RedisErrorKind(err))
 		}
@@ -311,13 +312,14 @@ func (h nodeHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 func (h nodeHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		err := next(ctx, cmds)
-		if len(cmds) > 0 && !connectionSetup(cmds[0].Name()) {
-			h.obs.RedisNodeRoundTrip(h.node)
+		if len(cmds) == 0 || connectionSetup(cmds[0].Name()) {
+			return err // a new connection's set-up (CLIENT SETINFO may fail on an older Redis: go-redis ignores it)
 		}
+		h.obs.RedisNodeRoundTrip(h.node)
 		var seen [16]string
 		kinds := seen[:0]
 		for _, cmd := range cmds {
-			if e := cmd.Err(); reportable(ctx, e) {
+			if e := cmd.Err(); reportable(ctx, e) && !connectionSetup(cmd.Name()) {
 				if k := RedisErrorKind(e); !slices.Contains(kinds, k) {
 					kinds = append(kinds, k)
 					h.obs.RedisError(k)

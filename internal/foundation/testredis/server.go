@@ -27,6 +27,7 @@ const stopTimeout = 10 * time.Second
 type Server struct {
 	t    testing.TB
 	port int
+	conf string // a configuration file given first (a sentinel's), or ""
 	args []string
 	dir  string
 
@@ -44,14 +45,22 @@ type process struct {
 
 // Start runs redis-server on a spare port of 127.0.0.1 with the extra arguments given (for
 // example "--requirepass", "pw"), waits until it answers PING and kills it when the test
-// ends. redis-server must be on PATH: a missing binary fails the test.
+// ends. redis-server must be on PATH: a missing binary fails the test. Its directory (Dir)
+// lasts as long as the test, across restarts: a cluster node keeps its nodes.conf there.
 func Start(t testing.TB, args ...string) *Server {
+	t.Helper()
+	return start(t, "", args...)
+}
+
+// start is Start with a configuration file, which redis-server reads before the arguments
+// (a sentinel's, which the sentinel rewrites as it learns its peers).
+func start(t testing.TB, conf string, args ...string) *Server {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatalf("testredis: redis-server is not on PATH (%v): install it (Debian/Ubuntu package "+
 			"redis-server; `make test` runs scripts/ensure-redis.sh)", err)
 	}
-	s := &Server{t: t, args: args, dir: t.TempDir()}
+	s := &Server{t: t, conf: conf, args: args, dir: t.TempDir()}
 	t.Cleanup(s.Kill)
 	// A spare port is found by listening on port 0 and closing: another process may take it
 	// before redis-server binds it, so a bind failure is retried on a new port.
@@ -87,10 +96,14 @@ func sparePort() (int, error) {
 
 // launch starts redis-server on s.port and waits until it answers PING.
 func (s *Server) launch() (*process, error) {
-	args := append([]string{
+	var args []string
+	if s.conf != "" {
+		args = append(args, s.conf)
+	}
+	args = append(append(args,
 		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", s.dir, "--loglevel", "warning",
-	}, s.args...)
+	), s.args...)
 	p := &process{cmd: exec.Command("redis-server", args...), out: &lockedBuffer{}, exited: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
@@ -141,6 +154,9 @@ func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 
 // URL returns the server's address as redis://127.0.0.1:PORT/0.
 func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
+
+// Dir returns the server's working directory (--dir), the same across restarts.
+func (s *Server) Dir() string { return s.dir }
 
 // Port returns the TCP port, the same across restarts.
 func (s *Server) Port() int { return s.port }
