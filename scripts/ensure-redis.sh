@@ -16,6 +16,16 @@ ping() {
 	[[ "$reply" == +PONG* ]]
 }
 
+# The cluster and Sentinel suites start servers of their own with redis-server and
+# redis-cli, even when a Redis already answers here.
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+	echo "ensure-redis: redis-server or redis-cli not found; installing Debian's redis-server and redis-tools packages" >&2
+	sudo=""
+	[ "$(id -u)" -ne 0 ] && sudo="sudo"
+	$sudo apt-get update -qq >/dev/null
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server redis-tools >/dev/null
+fi
+
 if ping; then
 	exit 0
 fi

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/ordergate/ordergate/config"
@@ -20,6 +22,7 @@ func cmdBench(args []string, e *env) int {
 	partitions := fs.Int("partitions", 6, "partitions of the input topic")
 	invalid := fs.Float64("invalid-ratio", 0.1, "share of invalid requests, 0 to 1")
 	redis := fs.String("redis", "127.0.0.1:6379", "the Redis the worker uses (host:port)")
+	redisCluster := fs.String("redis-cluster", "", "seed nodes of a Redis Cluster the worker uses instead of --redis (comma-separated host:port): the report gives the round trips per batch to each node")
 	rate := fs.Int("rate", 0, "records/s of the paced phase (0: three phases at 10%, 25% and 50% of the warm rate; -1: none)")
 	paced := fs.Int("paced-seconds", 10, "length of the paced phase")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
@@ -48,7 +51,7 @@ func cmdBench(args []string, e *env) int {
 		progress = io.Discard
 	}
 	report, err := bench.Run(e.ctx, bench.Options{
-		Binary: exe, Records: *records, Partitions: *partitions, InvalidRatio: *invalid, RedisAddr: *redis,
+		Binary: exe, Records: *records, Partitions: *partitions, InvalidRatio: *invalid, RedisAddr: *redis, RedisCluster: splitList(*redisCluster),
 		Rate: *rate, PacedSeconds: *paced, Progress: progress, Terminal: isTerminal(e.stderr), ProfileDir: *profiles,
 	})
 	if err != nil {
@@ -93,6 +96,7 @@ func printReport(w io.Writer, r *bench.Report) {
 			p.BytesPerRecord, p.RecordsPerBatch, p.RedisTripsPerBatch, p.InventoryCalls)
 	}
 	tw.Flush()
+	printNodeTrips(w, phases)
 	fmt.Fprintln(w, "\nLatency is from the input record's timestamp to the event's write time; in the cold and warm")
 	fmt.Fprintln(w, "phases every record was produced before the worker started, so it includes the queue. The paced")
 	fmt.Fprintln(w, "phase produces at a fixed rate while the worker runs: its latency is the worker's own.")
@@ -124,4 +128,46 @@ func cmdBenchCeiling(args []string, e *env) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// printNodeTrips prints, for a worker on a Redis Cluster, the round trips per batch to each
+// node: a logical round trip (one read, one write-back) is one exchange per node involved.
+func printNodeTrips(w io.Writer, phases []bench.Phase) {
+	var nodes []string
+	for _, p := range phases {
+		for n := range p.RedisNodeTripsPerBatch {
+			if !slices.Contains(nodes, n) {
+				nodes = append(nodes, n)
+			}
+		}
+	}
+	if len(nodes) < 2 {
+		return
+	}
+	slices.Sort(nodes)
+	fmt.Fprintln(w, "\nRedis round trips per batch, per node (a logical round trip is one exchange per node involved, sent at once):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "\t%s\tall nodes\tlogical\t\n", strings.Join(nodes, "\t"))
+	for _, p := range phases {
+		if len(p.RedisNodeTripsPerBatch) == 0 {
+			continue
+		}
+		fmt.Fprintf(tw, "%s", p.Name)
+		for _, n := range nodes {
+			fmt.Fprintf(tw, "\t%.2f", p.RedisNodeTripsPerBatch[n])
+		}
+		fmt.Fprintf(tw, "\t%.2f\t%.2f\t\n", p.RedisExchangesPerBatch, p.RedisTripsPerBatch)
+	}
+	tw.Flush()
+}
+
+// splitList splits a comma-separated list, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }

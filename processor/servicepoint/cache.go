@@ -10,6 +10,9 @@ import (
 	"github.com/ordergate/ordergate/processor/order"
 )
 
+// rangeStart and rangeEnd are the bounds of GETRANGE, boxed once rather than per key.
+var rangeStart, rangeEnd any = int64(0), int64(MaxEntryBytes)
+
 // read fetches keys in one round trip and returns the fresh answers found, the indexes of
 // the keys missing (absent, expired or corrupt), and for each expired positive entry still
 // within Options.StaleFor its matches (stale[i], nil otherwise), to answer with if the
@@ -27,7 +30,8 @@ func (r *Resolver) read(ctx context.Context, keys []string, lookups []order.Look
 	pipe := r.rdb.Pipeline()
 	cmds := make([]*redis.StringCmd, len(keys))
 	for i, key := range keys {
-		cmds[i] = pipe.GetRange(rctx, key, 0, MaxEntryBytes)
+		cmds[i] = redis.NewStringCmd(rctx, "getrange", key, rangeStart, rangeEnd)
+		_ = pipe.Process(rctx, cmds[i])
 	}
 	_, _ = pipe.Exec(rctx) // each command carries its own error
 	answers = make([][]order.ServicePoint, len(keys))

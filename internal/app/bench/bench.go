@@ -41,6 +41,10 @@ type Options struct {
 	InvalidRatio float64
 	// RedisAddr is the Redis of the worker (default 127.0.0.1:6379).
 	RedisAddr string
+	// RedisCluster, when set, are seed nodes of a Redis Cluster the worker uses instead of
+	// RedisAddr (ORDERGATE_REDIS_MODE=cluster): the phases then report the round trips per
+	// batch to each node.
+	RedisCluster []string
 	// ServicePoints is the size of the generated inventory (default 50000).
 	ServicePoints int
 	// Rate is the produce rate of the paced phase in records/s; 0 runs three paced phases,
@@ -92,6 +96,11 @@ type Phase struct {
 	LatencyP99Ms       float64 `json:"latencyP99Ms"`
 	LatencyMaxMs       float64 `json:"latencyMaxMs"`
 	RedisTripsPerBatch float64 `json:"redisRoundTripsPerBatch"`
+	// RedisNodeTripsPerBatch are the exchanges per batch with each Redis node (on a cluster
+	// a logical round trip is one exchange per node involved, sent at once), and
+	// RedisExchangesPerBatch their sum.
+	RedisNodeTripsPerBatch map[string]float64 `json:"redisNodeRoundTripsPerBatch,omitempty"`
+	RedisExchangesPerBatch float64            `json:"redisExchangesPerBatch"`
 	RecordsPerBatch    float64 `json:"recordsPerBatch"`
 	Batches            float64 `json:"batches"`
 	InventoryCalls     float64 `json:"inventoryCalls"`
@@ -157,7 +166,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	prefix := fmt.Sprintf("ordergate-bench:%d:%d:", os.Getpid(), time.Now().UnixNano())
-	base := env{brokers: brokers, redis: o.RedisAddr, prefix: prefix, inventory: invSrv.URL}
+	base := env{brokers: brokers, redis: o.RedisAddr, cluster: o.RedisCluster, prefix: prefix, inventory: invSrv.URL}
 
 	run := func(name string, ceiling bool, in string, outs []string, n int) (Phase, error) {
 		e := base
@@ -270,6 +279,7 @@ func feed(ctx context.Context, brokers []string, topic string, n int, gen *Gener
 type env struct {
 	brokers                  []string
 	redis, prefix, inventory string
+	cluster                  []string // seed nodes of a Redis Cluster, instead of redis
 	group, in                string
 	outs                     []string
 	httpAddr                 string
@@ -280,11 +290,15 @@ func (e env) vars(ceiling bool) []string {
 		"ORDERGATE_KAFKA_BROKERS=" + strings.Join(e.brokers, ","),
 		"ORDERGATE_KAFKA_GROUP_ID=" + e.group,
 		"ORDERGATE_TOPIC_REQUESTS=" + e.in,
-		"ORDERGATE_REDIS_URL=redis://" + e.redis + "/0",
 		"ORDERGATE_REDIS_KEY_PREFIX=" + e.prefix,
 		"ORDERGATE_INVENTORY_URL=" + e.inventory,
 		"ORDERGATE_HTTP_ADDR=" + e.httpAddr,
 		"ORDERGATE_LOG_LEVEL=warn",
+	}
+	if len(e.cluster) > 0 {
+		v = append(v, "ORDERGATE_REDIS_MODE=cluster", "ORDERGATE_REDIS_ADDRS="+strings.Join(e.cluster, ","), "ORDERGATE_REDIS_URL=redis:///0")
+	} else {
+		v = append(v, "ORDERGATE_REDIS_URL=redis://"+e.redis+"/0")
 	}
 	if ceiling {
 		// The ceiling writes only to its one topic; the other two names must exist.
@@ -370,7 +384,11 @@ func (p *process) stop() (cpu time.Duration, rss float64, err error) {
 	return cpu, rss, nil
 }
 
-// scrape reads counters from the process's /metrics.
+// nodeTrips is the metric of the exchanges with each Redis node.
+const nodeTrips = "ordergate_redis_node_round_trips_total"
+
+// scrape reads counters from the process's /metrics, each summed over its labels, and the
+// exchanges with each Redis node as nodeTrips+"/"+node.
 func (p *process) scrape() map[string]float64 {
 	out := map[string]float64{}
 	resp, err := http.Get("http://" + p.http + "/metrics")
@@ -389,10 +407,13 @@ func (p *process) scrape() map[string]float64 {
 		if !ok {
 			continue
 		}
+		f, _ := strconv.ParseFloat(value, 64)
+		if node, ok := strings.CutPrefix(name, nodeTrips+`{node="`); ok {
+			out[nodeTrips+"/"+strings.TrimSuffix(node, `"}`)] = f
+		}
 		if i := strings.IndexByte(name, '{'); i >= 0 {
 			name = name[:i]
 		}
-		f, _ := strconv.ParseFloat(value, 64)
 		out[name] += f
 	}
 	return out
@@ -432,18 +453,33 @@ func runPhase(ctx context.Context, o Options, client *kafka.Client, name string,
 	}
 	ph.PeakRSSMiB = rss
 	ph.CPUSecondsPer100k = cpu.Seconds() * 100000 / float64(n)
-	ph.Batches = m["ordergate_batch_size_count"]
-	if ph.Batches > 0 {
-		ph.RecordsPerBatch = m["ordergate_batch_size_sum"] / ph.Batches
-		ph.RedisTripsPerBatch = m["ordergate_redis_round_trips_total"] / ph.Batches
-	}
-	ph.InventoryCalls = m["ordergate_inventory_calls_total"]
+	ph.batchFigures(m)
 	st, err := readOutputs(ctx, e.brokers, client, e.outs, !ceiling)
 	if err != nil {
 		return ph, err
 	}
 	st.fill(&ph)
 	return ph, nil
+}
+
+// batchFigures fills the per-batch figures of a phase from its process's metrics.
+func (ph *Phase) batchFigures(m map[string]float64) {
+	ph.Batches = m["ordergate_batch_size_count"]
+	ph.InventoryCalls = m["ordergate_inventory_calls_total"]
+	if ph.Batches == 0 {
+		return
+	}
+	ph.RecordsPerBatch = m["ordergate_batch_size_sum"] / ph.Batches
+	ph.RedisTripsPerBatch = m["ordergate_redis_round_trips_total"] / ph.Batches
+	ph.RedisExchangesPerBatch = m[nodeTrips] / ph.Batches
+	for k, v := range m {
+		if node, ok := strings.CutPrefix(k, nodeTrips+"/"); ok && v > 0 {
+			if ph.RedisNodeTripsPerBatch == nil {
+				ph.RedisNodeTripsPerBatch = map[string]float64{}
+			}
+			ph.RedisNodeTripsPerBatch[node] = v / ph.Batches
+		}
+	}
 }
 
 // runPaced starts the worker, then produces at a fixed rate and measures latency.
@@ -476,12 +512,7 @@ func runPaced(ctx context.Context, o Options, client *kafka.Client, e env, broke
 	m := p.scrape()
 	cpu, rss, _ := p.stop()
 	ph.PeakRSSMiB = rss
-	ph.Batches = m["ordergate_batch_size_count"]
-	if ph.Batches > 0 {
-		ph.RecordsPerBatch = m["ordergate_batch_size_sum"] / ph.Batches
-		ph.RedisTripsPerBatch = m["ordergate_redis_round_trips_total"] / ph.Batches
-	}
-	ph.InventoryCalls = m["ordergate_inventory_calls_total"]
+	ph.batchFigures(m)
 	ph.CPUSecondsPer100k = cpu.Seconds() * 100000 / float64(n)
 	st, err := readOutputs(ctx, e.brokers, client, e.outs, true)
 	if err != nil {
