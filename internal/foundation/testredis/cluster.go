@@ -26,6 +26,15 @@ type ClusterOptions struct {
 	Password string
 	// Args are more arguments of every node.
 	Args []string
+	// TLS, when set, gives every node a TLS port too (TLSAddrs), with this certificate, and
+	// makes the cluster bus and the replication use TLS. The plain ports stay, for the test's
+	// own commands.
+	TLS *TLSFiles
+}
+
+// TLSFiles are the PEM files of a server certificate, its key and the CA that signs it.
+type TLSFiles struct {
+	CertFile, KeyFile, CAFile string
 }
 
 // Cluster is a Redis Cluster of redis-server processes on spare ports of 127.0.0.1, made
@@ -37,6 +46,7 @@ type Cluster struct {
 	t     testing.TB
 	opts  ClusterOptions
 	Nodes []*Server
+	tls   []string // the nodes' TLS addresses, with ClusterOptions.TLS
 }
 
 // StartCluster starts the nodes, creates the cluster and returns once every node reports
@@ -65,7 +75,18 @@ func StartCluster(t testing.TB, opts ClusterOptions) *Cluster {
 	c := &Cluster{t: t, opts: opts}
 	n := opts.Primaries * (1 + opts.Replicas)
 	for range n {
-		c.Nodes = append(c.Nodes, Start(t, args...))
+		nodeArgs := args
+		if f := opts.TLS; f != nil {
+			port, err := sparePort()
+			if err != nil {
+				t.Fatalf("testredis: no spare port: %v", err)
+			}
+			nodeArgs = append(append([]string(nil), args...), "--tls-port", strconv.Itoa(port), "--tls-cluster", "yes",
+				"--tls-replication", "yes", "--tls-cert-file", f.CertFile, "--tls-key-file", f.KeyFile,
+				"--tls-ca-cert-file", f.CAFile, "--tls-auth-clients", "no")
+			c.tls = append(c.tls, "127.0.0.1:"+strconv.Itoa(port))
+		}
+		c.Nodes = append(c.Nodes, Start(t, nodeArgs...))
 	}
 	create := append([]string{"--cluster", "create"}, c.Addrs()...)
 	create = append(create, "--cluster-replicas", strconv.Itoa(opts.Replicas), "--cluster-yes")
@@ -104,6 +125,10 @@ func (c *Cluster) Addrs() []string {
 	}
 	return addrs
 }
+
+// TLSAddrs returns the TLS address of every node (ClusterOptions.TLS), in the order of
+// Nodes.
+func (c *Cluster) TLSAddrs() []string { return append([]string(nil), c.tls...) }
 
 // Client returns a client of one node, for the test's own commands; it is closed when the
 // test ends.
