@@ -107,21 +107,11 @@ func TestBatchSpansEverySlotRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sent := func() int64 {
-		info := node.Info(ctx, "stats").Val()
-		var n int64
-		for line := range strings.SplitSeq(info, "\n") {
-			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "total_net_output_bytes:"); ok {
-				fmt.Sscan(v, &n)
-			}
-		}
-		return n
-	}
-	start := sent()
+	start := netOutput(t, node)
 	if _, err := r.Resolve(ctx, lookups); err != nil {
 		t.Fatal(err)
 	}
-	if d := sent() - start; d > 16<<20 {
+	if d := netOutput(t, node) - start; d > 16<<20 {
 		t.Fatalf("the node of the huge key sent %d bytes for one batch: the value was read whole", d)
 	}
 	if s := r.Stats(); s.CorruptEntries != 1 {
