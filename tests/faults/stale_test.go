@@ -70,10 +70,10 @@ func TestServeStaleDuringInventoryOutage(t *testing.T) {
 			testkit.StartWorker(t, cfg, worker.Options{})
 
 			cachedKeys, otherKeys := keysOn(20, 0, 1, 2), keysOn(20, 3, 4, 5)
-			batch := func(keys []string, spBase, seqBase, n int) []testkit.Record {
-				recs := make([]testkit.Record, n)
+			batch := func(keys []string, spBase, seqBase, n int) []order.Record {
+				recs := make([]order.Record, n)
 				for i := range recs {
-					recs[i] = testkit.Record{Key: keys[i%len(keys)], Value: disconnect(spBase+i%100, seqBase+i), Time: recordTime}
+					recs[i] = testkit.Record(keys[i%len(keys)], disconnect(spBase+i%100, seqBase+i), testkit.RecordTime)
 				}
 				return recs
 			}

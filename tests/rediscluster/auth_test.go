@@ -12,6 +12,7 @@ import (
 	"github.com/ordergate/ordergate/internal/app/testkit"
 	"github.com/ordergate/ordergate/internal/app/worker"
 	"github.com/ordergate/ordergate/internal/foundation/testredis"
+	"github.com/ordergate/ordergate/processor/order"
 )
 
 const (
@@ -33,9 +34,9 @@ func clusterACL() []string {
 // decideSome produces 300 requests and checks that each is decided, accepted, once.
 func decideSome(t *testing.T, c *testkit.Cluster) {
 	t.Helper()
-	recs := make([]testkit.Record, 300)
+	recs := make([]order.Record, 300)
 	for i := range recs {
-		recs[i] = testkit.Record{Key: fmt.Sprintf("customer-%02d", i%10), Value: testkit.Disconnect(fmt.Sprintf("SP-%d", i*7), i), Time: recordTime}
+		recs[i] = testkit.Record(fmt.Sprintf("customer-%02d", i%10), testkit.Disconnect(fmt.Sprintf("SP-%d", i*7), i), testkit.RecordTime)
 	}
 	c.Produce(t, recs...)
 	waitCommitted(t, c, len(recs), time.Minute)

@@ -2,7 +2,6 @@ package rediscluster
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,15 +18,13 @@ import (
 
 	"github.com/ordergate/ordergate/config"
 	"github.com/ordergate/ordergate/internal/app/audit"
+	"github.com/ordergate/ordergate/internal/app/produce"
 	"github.com/ordergate/ordergate/internal/app/testkit"
 	"github.com/ordergate/ordergate/internal/app/worker"
 	"github.com/ordergate/ordergate/internal/foundation/testredis"
 	"github.com/ordergate/ordergate/processor/order"
 	"github.com/ordergate/ordergate/processor/servicepoint"
 )
-
-// recordTime makes "today" 2026-12-04 in Paris for every generated request.
-var recordTime = time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 
 // servicePoints is the size of the inventory; the load names them in turn, so that the
 // cache keeps missing (write-backs) as well as hitting, over every slot of the cluster.
@@ -45,18 +42,8 @@ type quiet struct{}
 
 func (quiet) Printf(context.Context, string, ...any) {}
 
-func inventory(t *testing.T) *servicepoint.FileInventory {
-	t.Helper()
-	list := make([]order.ServicePoint, servicePoints)
-	for i := range list {
-		list[i] = order.ServicePoint{ID: fmt.Sprintf("SP-%d", i), Reference: fmt.Sprintf("REF-%d", i), Name: "site", Market: "FR", State: "OPERATIONAL"}
-	}
-	inv, err := servicepoint.NewFileInventory(list)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return inv
-}
+// inventory is the suite's inventory of servicePoints service points.
+func inventory(t *testing.T) *servicepoint.FileInventory { return testkit.Inventory(t, servicePoints) }
 
 // clusterConfig is a worker configuration for a Redis Cluster's nodes, with quick retries.
 func clusterConfig(t *testing.T, c *testkit.Cluster, url string, addrs []string) config.Config {
@@ -98,8 +85,7 @@ type load struct {
 func startLoad(t *testing.T, c *testkit.Cluster, rate int) *load {
 	t.Helper()
 	l := &load{t: t, stop: make(chan struct{}), done: make(chan error, 1),
-		w: &kafka.Writer{Addr: kafka.TCP(c.Brokers...), Topic: testkit.Topics.Requests, Balancer: kafka.Murmur2Balancer{},
-			RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchSize: 1000}}
+		w: produce.NewWriter(c.Brokers, testkit.Topics.Requests, c.Transport)}
 	per := max(1, rate/20)
 	go func() {
 		defer l.w.Close()
@@ -113,14 +99,13 @@ func startLoad(t *testing.T, c *testkit.Cluster, rate int) *load {
 				return
 			case <-tick.C:
 			}
-			msgs := make([]kafka.Message, per)
-			for i := range msgs {
-				msgs[i] = kafka.Message{Key: fmt.Appendf(nil, "customer-%02d", seq%40),
-					Value: testkit.Disconnect(fmt.Sprintf("SP-%d", seq%servicePoints), seq), Time: recordTime}
+			recs := make([]order.Record, per)
+			for i := range recs {
+				recs[i] = testkit.Record(fmt.Sprintf("customer-%02d", seq%40), testkit.Disconnect(fmt.Sprintf("SP-%d", seq%servicePoints), seq), testkit.RecordTime)
 				seq++
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			err := l.w.WriteMessages(ctx, msgs...)
+			err := produce.Write(ctx, l.w, recs)
 			cancel()
 			if err != nil {
 				l.done <- fmt.Errorf("produce: %w", err)
@@ -319,18 +304,6 @@ func watchReadiness(t *testing.T, w *testkit.Running) (*readiness, func()) {
 		}
 	}()
 	return r, func() { close(stop); <-r.done }
-}
-
-// decode reads the events of a topic as JSON objects.
-func decode(t *testing.T, msgs []kafka.Message) []map[string]any {
-	t.Helper()
-	out := make([]map[string]any, len(msgs))
-	for i, m := range msgs {
-		if err := json.Unmarshal(m.Value, &out[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
 }
 
 // startWorker runs a worker on cfg with the inventory file of the suite.
