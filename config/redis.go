@@ -428,15 +428,8 @@ func checkRedisSettings(c *Config) error {
 		if len(c.RedisAddrs) == 0 {
 			return errorf(addrsName, "", "required with ORDERGATE_REDIS_MODE="+mode+": the "+nodesOf(mode)+", comma-separated host:port")
 		}
-		for i, a := range c.RedisAddrs {
-			a = strings.TrimSpace(a)
-			c.RedisAddrs[i] = a
-			if a == "" {
-				return errorf(addrsName, raw, "empty entry in the list (a stray comma?)")
-			}
-			if reason := checkHostPort(a, false); reason != "" {
-				return errorf(addrsName, raw, "address "+strconv.Quote(a)+" "+reason+"; want host:port, e.g. redis-1:6379")
-			}
+		if err := checkAddrList(addrsName, c.RedisAddrs, "address", "redis-1:6379"); err != nil {
+			return err
 		}
 	}
 	switch mode {

@@ -53,20 +53,27 @@ func (c Config) RequireInventory() error {
 
 func checkBrokers(c *Config) error {
 	const name = "ORDERGATE_KAFKA_BROKERS"
+	if len(c.KafkaBrokers) == 0 {
+		return errorf(name, "", "no broker given (comma-separated host:port list)")
+	}
+	return checkAddrList(name, c.KafkaBrokers, "broker", "kafka:9092")
+}
+
+// checkAddrList trims the entries of a comma-separated host:port list in place and
+// reports the first one that is empty or not host:port, as what (broker, address) with an
+// example.
+func checkAddrList(name string, list []string, what, example string) error {
 	// envconfig splits the value at each comma (a blank value gives no
 	// entry): joining the entries gives the value back as written.
-	raw := strings.Join(c.KafkaBrokers, ",")
-	if len(c.KafkaBrokers) == 0 {
-		return errorf(name, raw, "no broker given (comma-separated host:port list)")
-	}
-	for i, b := range c.KafkaBrokers {
+	raw := strings.Join(list, ",")
+	for i, b := range list {
 		b = strings.TrimSpace(b)
-		c.KafkaBrokers[i] = b
+		list[i] = b
 		if b == "" {
 			return errorf(name, raw, "empty entry in the list (a stray comma?)")
 		}
 		if reason := checkHostPort(b, false); reason != "" {
-			return errorf(name, raw, fmt.Sprintf("broker %q %s; want host:port, e.g. kafka:9092", b, reason))
+			return errorf(name, raw, fmt.Sprintf("%s %q %s; want host:port, e.g. %s", what, b, reason, example))
 		}
 	}
 	return nil

@@ -46,7 +46,7 @@ func TestHugeValueIsNeverReadWhole(t *testing.T) {
 	ctx := context.Background()
 	inv := newInventoryServer(t)
 	obs := newRecorder()
-	var logs logBuffer
+	var logs strings.Builder // Resolve logs on the caller's goroutine
 	r, _ := newResolver(t, srv.Addr(), NewHTTPInventory(inv.URL, "", time.Second, nil),
 		Options{Observer: obs, RedisTimeout: 2 * time.Second, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	huge := byID("SP-huge")

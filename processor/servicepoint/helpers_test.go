@@ -267,21 +267,3 @@ func (r *recorder) snapshot() observed {
 	c.results, c.cacheErrors, c.corrupt = maps.Clone(r.o.results), maps.Clone(r.o.cacheErrors), maps.Clone(r.o.corrupt)
 	return c
 }
-
-// logBuffer is a buffer safe for concurrent writes (a logger's output).
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}

@@ -244,7 +244,7 @@ func TestCorruptEntryIsAMiss(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			inv := newInventoryServer(t)
 			obs := newRecorder()
-			var logs logBuffer
+			var logs strings.Builder // Resolve logs on the caller's goroutine
 			r, _ := newResolver(t, addr, NewHTTPInventory(inv.URL, "", time.Second, nil),
 				Options{Observer: obs, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			key := r.Key(byID("SP-7"))

@@ -98,8 +98,9 @@ func newAuthority(t *testing.T, name string) *authority {
 }
 
 // issue signs a certificate for name: a server certificate for localhost and 127.0.0.1, or
-// a client certificate.
-func (a *authority) issue(t *testing.T, name string, server bool) leaf {
+// a client certificate; usages, when given, replace its extended key usage (a Redis
+// Cluster node's serves and authenticates as a client on the cluster bus).
+func (a *authority) issue(t *testing.T, name string, server bool, usages ...x509.ExtKeyUsage) leaf {
 	t.Helper()
 	key := newKey(t)
 	tmpl := &x509.Certificate{
@@ -114,6 +115,9 @@ func (a *authority) issue(t *testing.T, name string, server bool) leaf {
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 		tmpl.DNSNames = []string{"localhost"}
 		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
+	}
+	if len(usages) > 0 {
+		tmpl.ExtKeyUsage = usages
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.cert, &key.PublicKey, a.key)
 	if err != nil {

@@ -1,11 +1,7 @@
 package security
 
 import (
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +18,7 @@ import (
 // the CA, start-up fails on the certificate.
 func TestRedisClusterTLS(t *testing.T) {
 	ca := newAuthority(t, "redis-cluster")
-	cert := ca.issueNode(t, "redis-node")
+	cert := ca.issue(t, "redis-node", true, x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth)
 	rc := testredis.StartCluster(t, testredis.ClusterOptions{Password: redisPassword,
 		TLS: &testredis.TLSFiles{CertFile: cert.CertFile, KeyFile: cert.KeyFile, CAFile: ca.File}})
 	c := testkit.NewCluster(t, 1, nil)
@@ -52,28 +48,4 @@ func TestRedisClusterTLS(t *testing.T) {
 			t.Errorf("the error does not say that the certificate is not trusted: %s", msg)
 		}
 	})
-}
-
-// issueNode issues the certificate of a cluster node: a server's (127.0.0.1), usable as a
-// client's too, since the nodes authenticate each other on the cluster bus with it.
-func (a *authority) issueNode(t *testing.T, name string) leaf {
-	t.Helper()
-	key := newKey(t)
-	tmpl := &x509.Certificate{
-		SerialNumber: serial(t),
-		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.cert, &key.PublicKey, a.key)
-	must(t, err, "issue %s", name)
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	must(t, err, "key of %s", name)
-	l := leaf{CertFile: filepath.Join(a.dir, name+".pem"), KeyFile: filepath.Join(a.dir, name+"-key.pem")}
-	writePEM(t, l.CertFile, "CERTIFICATE", der)
-	writePEM(t, l.KeyFile, "PRIVATE KEY", keyDER)
-	return l
 }

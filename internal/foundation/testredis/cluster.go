@@ -303,30 +303,22 @@ func (c *Cluster) Primaries() []*Server {
 }
 
 // Slots returns how many slots s serves as a primary, as s itself says.
-func (c *Cluster) Slots(s *Server) int {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	for _, n := range c.viewOf(ctx, rdbFor(c, s)) {
-		if n.addr == s.Addr() && n.primary {
-			return n.slots
-		}
-	}
-	return 0
-}
+func (c *Cluster) Slots(s *Server) int { return c.self(s).slots }
 
 // FirstSlot returns the lowest slot s serves as a primary (as s itself says), -1 for none:
 // `redis-cli --cluster reshard` moves a source's slots lowest first.
-func (c *Cluster) FirstSlot(s *Server) int {
-	c.t.Helper()
+func (c *Cluster) FirstSlot(s *Server) int { return c.self(s).first }
+
+// self returns s as it sees itself, a primary serving no slot when it is not a primary.
+func (c *Cluster) self(s *Server) node {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	for _, n := range c.viewOf(ctx, rdbFor(c, s)) {
 		if n.addr == s.Addr() && n.primary {
-			return n.first
+			return n
 		}
 	}
-	return -1
+	return node{addr: s.Addr(), first: -1}
 }
 
 // ID returns the cluster node id of s.
