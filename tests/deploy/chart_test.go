@@ -515,9 +515,10 @@ func existing(t *testing.T) (secrets map[string]map[string]string, configMaps ma
 	ca, cert, key := testPKI(t)
 	return map[string]map[string]string{
 			"ordergate-secrets": {
-				"ORDERGATE_REDIS_URL":           "rediss://ordergate:s3cret@redis.orders.svc:6380/0",
-				"ORDERGATE_INVENTORY_TOKEN":     "token-1234",
-				"ORDERGATE_KAFKA_SASL_PASSWORD": "kafka-s3cret",
+				"ORDERGATE_REDIS_URL":               "rediss://ordergate:s3cret@/0", // sentinel mode: no host
+				"ORDERGATE_REDIS_SENTINEL_PASSWORD": "sentinel-s3cret",
+				"ORDERGATE_INVENTORY_TOKEN":         "token-1234",
+				"ORDERGATE_KAFKA_SASL_PASSWORD":     "kafka-s3cret",
 			},
 			"ordergate-kafka-client": {"ca.crt": string(ca), "tls.crt": string(cert), "tls.key": string(key)},
 		}, map[string]map[string]string{
