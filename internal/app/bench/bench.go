@@ -101,12 +101,12 @@ type Phase struct {
 	// RedisExchangesPerBatch their sum.
 	RedisNodeTripsPerBatch map[string]float64 `json:"redisNodeRoundTripsPerBatch,omitempty"`
 	RedisExchangesPerBatch float64            `json:"redisExchangesPerBatch"`
-	RecordsPerBatch    float64 `json:"recordsPerBatch"`
-	Batches            float64 `json:"batches"`
-	InventoryCalls     float64 `json:"inventoryCalls"`
-	Accepted           int     `json:"accepted"`
-	Rejected           int     `json:"rejected"`
-	Rate               int     `json:"producedPerSecond,omitempty"`
+	RecordsPerBatch        float64            `json:"recordsPerBatch"`
+	Batches                float64            `json:"batches"`
+	InventoryCalls         float64            `json:"inventoryCalls"`
+	Accepted               int                `json:"accepted"`
+	Rejected               int                `json:"rejected"`
+	Rate                   int                `json:"producedPerSecond,omitempty"`
 }
 
 // Report is the result of a run.
