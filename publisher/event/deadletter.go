@@ -16,6 +16,18 @@ const (
 	HeaderDLQDroppedHeaders = "dlq_dropped_headers"
 )
 
+// Headers of a replay marker: a record that `ordergate dlq replay` writes on the
+// dead-letter topic after replaying a dead letter, so that a second replay of the same
+// event is refused. A marker is not a dead letter: it has no dlq_source, and readers of the
+// dead-letter topic skip it.
+const (
+	// HeaderDLQReplayOf is the eventId of the dead letter replayed (its ce_id).
+	HeaderDLQReplayOf = "dlq_replay_of"
+	// HeaderDLQReplay locates the replayed record on the input topic:
+	// topic/partition/offset.
+	HeaderDLQReplay = "dlq_replay"
+)
+
 // DeadLetterHeaders are the input headers a dead-letter record keeps (contract section 6,
 // amended 2026-12-06): the headers the contract reads except client_secret, and the W3C
 // trace headers. Names are matched without regard to case and kept as the input spelt them.
