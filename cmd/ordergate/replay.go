@@ -66,7 +66,7 @@ func cmdReplay(args []string, e *env) int {
 		fmt.Fprintln(e.stderr, "ordergate:", err)
 		return exitUsage
 	}
-	rules, err := worker.Rules(cfg)
+	rules, err := worker.RulesOf(cfg)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "ordergate:", err)
 		return exitUsage

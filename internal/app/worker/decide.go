@@ -11,10 +11,10 @@ import (
 	"github.com/ordergate/ordergate/processor/servicepoint"
 )
 
-// Rules returns the rules (rows 1-16) that `ordergate run` applies with this configuration:
+// RulesOf returns the rules (rows 1-16) that `ordergate run` applies with this configuration:
 // the body limit and the clients file. `ordergate replay --diff` decides with them too, so
 // that the diff shows what this binary and configuration would decide.
-func Rules(cfg config.Config) (*order.Rules, error) {
+func RulesOf(cfg config.Config) (*order.Rules, error) {
 	rules := &order.Rules{MaxBodyBytes: cfg.MaxMessageBytes}
 	if cfg.ClientsFile != "" {
 		clients, err := LoadClients(cfg.ClientsFile)

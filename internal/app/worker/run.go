@@ -75,7 +75,7 @@ func (w *Worker) Close() {
 }
 
 func (w *Worker) closeClients() {
-	for _, wr := range []*kafka.Writer{w.writer, w.dlqWriter} {
+	for _, wr := range []*kafka.Writer{w.writer, w.rejWriter, w.dlqWriter} {
 		if wr != nil {
 			if err := wr.Close(); err != nil {
 				w.log.Warn("closing a writer", "err", err)
