@@ -194,7 +194,6 @@ func TestBrokerRefusals(t *testing.T) {
 	})
 }
 
-
 // TestPerTopicLimits checks issue 19: each output topic's own limit decides the cut and the
 // dead letter of its events, and each topic's records go through its own writer (whose
 // batches stay within that topic's limit). With a tiny rejected topic, a valid request is
