@@ -146,9 +146,9 @@ func writeDiff(w io.Writer, rep *shadow.Report, resolution string) {
 		return
 	}
 	fmt.Fprintln(w, "\nchanges (old -> new):")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, c := range rep.Changes {
-		fmt.Fprintf(tw, "  %s -> %s\t%d\t\n", c.Old, c.New, c.Count)
+		fmt.Fprintf(tw, "  %s -> %s\t%d\n", c.Old, c.New, c.Count)
 	}
 	tw.Flush()
 	for _, c := range rep.Changes {
