@@ -3,11 +3,11 @@ GO          ?= go
 FUZZTIME    ?= 10s
 PKGS        := ./...
 
-.PHONY: test check vet fmt unit fuzz bench tools poison perf
+.PHONY: test check vet fmt unit fuzz vulncheck bench tools poison perf
 
 ## test: everything CI checks: formatting, vet, the unit and integration tests with the race
-## detector, and a short run of every fuzz target. Starts Redis when none answers.
-test: check unit fuzz
+## detector, a short run of every fuzz target, and govulncheck. Starts Redis when none answers.
+test: check unit fuzz vulncheck
 
 check: fmt vet
 
@@ -35,6 +35,13 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzHeaders$$' -fuzztime $(FUZZTIME) ./processor/order
 	$(GO) test -run '^$$' -fuzz '^FuzzScanner$$' -fuzztime $(FUZZTIME) ./processor/order
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDate$$' -fuzztime $(FUZZTIME) ./processor/order/workday
+	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) ./publisher/event
+
+## vulncheck: govulncheck against an offline database built from a pinned golang.org/x/vulndb:
+## a reachable vulnerability of a third-party module fails, the standard library's are
+## reported with their fixing release (one line; VERBOSE=1 for details).
+vulncheck:
+	@scripts/govulncheck.sh
 
 ## bench: the Go benchmarks of the hot paths, with allocations.
 bench: tools

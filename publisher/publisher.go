@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -62,29 +63,54 @@ const recordOverhead = 256
 type Publisher struct {
 	w      Writer
 	topics Topics
-	// limit is the largest record the output topics accept (max.message.bytes), in bytes.
+	// limit is the largest record an output topic accepts (max.message.bytes), in bytes,
+	// for the topics without a limit of their own in limits.
 	limit atomic.Int64
-	obs   Observer
-	now   func() time.Time
-	// refresh reads the topics' limit again after the broker refused a record as too large.
-	refresh func(ctx context.Context) (int, error)
-	// dlq writes the dead-letter records when set (else w): the dead-letter topic takes
-	// inputs unchanged, so its batches may be larger than the events' limit allows.
-	dlq Writer
+	// limits are the limits of the output topics that have their own (set before use,
+	// then only their values change): each event is measured against its own topic's.
+	limits map[string]*atomic.Int64
+	obs    Observer
+	now    func() time.Time
+	// refresh reads the topics' limits again after the broker refused a record as too
+	// large.
+	refresh func(ctx context.Context) (map[string]int, error)
+	// writers write the records of a topic when set (else w): each topic's batches stay
+	// within its own limit (the dead-letter topic takes inputs unchanged, so its batches
+	// may be larger than the events' limit allows; a small rejected topic must not cap the
+	// accepted topic's events, nor a large one overflow the small one's batches).
+	writers map[string]Writer
 }
 
 // SetDeadLetterWriter sends dead-letter records through their own writer, whose batch limit
 // is the dead-letter topic's.
-func (p *Publisher) SetDeadLetterWriter(w Writer) { p.dlq = w }
+func (p *Publisher) SetDeadLetterWriter(w Writer) { p.SetTopicWriter(p.topics.DLQ, w) }
 
-// SetLimitSource gives the publisher a way to read the output topics' limit again when the
-// broker refuses a record as too large (see TopicLimit).
-func (p *Publisher) SetLimitSource(refresh func(ctx context.Context) (int, error)) {
+// SetTopicWriter sends the records of one topic through their own writer, whose batch
+// limit is that topic's. Call it before the first Prepare.
+func (p *Publisher) SetTopicWriter(topic string, w Writer) {
+	if p.writers == nil {
+		p.writers = map[string]Writer{}
+	}
+	p.writers[topic] = w
+}
+
+// writerOf returns the writer of a topic's records.
+func (p *Publisher) writerOf(topic string) Writer {
+	if w, ok := p.writers[topic]; ok {
+		return w
+	}
+	return p.w
+}
+
+// SetLimitSource gives the publisher a way to read the output topics' limits again when the
+// broker refuses a record as too large (see TopicLimits).
+func (p *Publisher) SetLimitSource(refresh func(ctx context.Context) (map[string]int, error)) {
 	p.refresh = refresh
 }
 
-// New returns a publisher writing through w. limit is the smallest max.message.bytes of the
-// output topics (see TopicLimit); obs may be nil; now defaults to time.Now.
+// New returns a publisher writing through w. limit is the largest record the output topics
+// accept, for those without a limit of their own (see SetTopicLimit); obs may be nil; now
+// defaults to time.Now.
 func New(w Writer, topics Topics, limit int, obs Observer, now func() time.Time) *Publisher {
 	if now == nil {
 		now = time.Now
@@ -94,11 +120,50 @@ func New(w Writer, topics Topics, limit int, obs Observer, now func() time.Time)
 	return p
 }
 
-// Limit returns the record size limit in force.
+// SetTopicLimit gives one output topic a record size limit of its own, in bytes. Call it
+// before the first Prepare.
+func (p *Publisher) SetTopicLimit(topic string, n int) {
+	if p.limits == nil {
+		p.limits = map[string]*atomic.Int64{}
+	}
+	if p.limits[topic] == nil {
+		p.limits[topic] = new(atomic.Int64)
+	}
+	p.limits[topic].Store(int64(n))
+}
+
+// Limit returns the record size limit in force for the topics without one of their own.
 func (p *Publisher) Limit() int { return int(p.limit.Load()) }
 
-// SetLimit lowers or raises the record size limit (the broker told us it is smaller).
+// LimitOf returns the record size limit in force for a topic.
+func (p *Publisher) LimitOf(topic string) int {
+	if l, ok := p.limits[topic]; ok {
+		return int(l.Load())
+	}
+	return p.Limit()
+}
+
+// SetLimit lowers or raises the record size limit of the topics without one of their own
+// (the broker told us it is smaller).
 func (p *Publisher) SetLimit(n int) { p.limit.Store(int64(n)) }
+
+// setLimits applies limits read again: each topic's own when it has one; the smallest of
+// the others becomes the default.
+func (p *Publisher) setLimits(limits map[string]int) {
+	other := 0
+	for topic, n := range limits {
+		switch l, ok := p.limits[topic]; {
+		case n <= 0:
+		case ok:
+			l.Store(int64(n))
+		case other == 0 || n < other:
+			other = n
+		}
+	}
+	if other > 0 {
+		p.SetLimit(other)
+	}
+}
 
 // Batch is the records to publish for one batch of results, and which are acknowledged.
 type Batch struct {
@@ -141,16 +206,17 @@ func (p *Publisher) PrepareInto(b *Batch, results []processor.Result) *Batch {
 	return b
 }
 
-// prepare builds record i of the batch as kind, or the next kind when it does not fit.
+// prepare builds record i of the batch as kind, or the next kind when it does not fit its
+// own topic.
 func (p *Publisher) prepare(b *Batch, i int, kind Kind, reason string) {
 	r := &b.results[i]
-	limit := p.Limit()
 	for kind <= KindTruncated {
 		ev := b.builder.Build(r.Record, &r.Decision, r.Decided, kind == KindTruncated)
 		topic := p.topics.Rejected
 		if ev.Accepted {
 			topic = p.topics.Accepted
 		}
+		limit := p.LimitOf(topic)
 		msg := kafka.Message{Topic: topic, Key: ev.Key, Value: ev.Value, Headers: b.kafkaHeaders(ev.Headers)}
 		if size(&msg) <= limit {
 			b.msgs[i], b.kinds[i] = msg, kind
@@ -233,35 +299,34 @@ type answer struct {
 }
 
 // write sends the records of b not acknowledged yet, with one WriteMessages per writer
-// (the dead-letter records through their own when there is one), and returns the answer
-// about each, in input order within each writer.
+// (each topic's records through its own writer when it has one, see SetTopicWriter), and
+// returns the answer about each, in input order within each writer.
 func (p *Publisher) write(ctx context.Context, b *Batch) []answer {
-	var main, dlq []int
+	var writers []Writer
+	var groups [][]int
 	for i, done := range b.acked {
-		switch {
-		case done:
-		case p.dlq != nil && b.kinds[i] == KindDLQ:
-			dlq = append(dlq, i)
-		default:
-			main = append(main, i)
-		}
-	}
-	answers := make([]answer, 0, len(main)+len(dlq))
-	for _, call := range []struct {
-		w   Writer
-		ids []int
-	}{{p.w, main}, {p.dlq, dlq}} {
-		if len(call.ids) == 0 {
+		if done {
 			continue
 		}
-		msgs := make([]kafka.Message, len(call.ids))
-		for j, i := range call.ids {
+		w := p.writerOf(b.msgs[i].Topic)
+		g := slices.Index(writers, w)
+		if g < 0 {
+			writers, groups = append(writers, w), append(groups, nil)
+			g = len(writers) - 1
+		}
+		groups[g] = append(groups[g], i)
+	}
+	answers := make([]answer, 0, b.pending)
+	for g, w := range writers {
+		ids := groups[g]
+		msgs := make([]kafka.Message, len(ids))
+		for j, i := range ids {
 			msgs[j] = b.msgs[i]
 		}
-		err := call.w.WriteMessages(ctx, msgs...)
+		err := w.WriteMessages(ctx, msgs...)
 		var we kafka.WriteErrors
-		perRecord := errors.As(err, &we) && len(we) == len(call.ids)
-		for j, i := range call.ids {
+		perRecord := errors.As(err, &we) && len(we) == len(ids)
+		for j, i := range ids {
 			switch {
 			case err == nil:
 				answers = append(answers, answer{i: i})
@@ -317,24 +382,23 @@ func (p *Publisher) classify(ctx context.Context, b *Batch, answers []answer) er
 	return &Error{cause: cause, pending: b.pending, err: first}
 }
 
-// shrink handles records the broker refused as too large: the topic accepts less than the
-// limit we had. The limit is read again when possible; the refused records larger than it
-// are cut (or sent to the dead-letter topic), and when that changes none of them, the
-// largest is escalated anyway, so that repeated refusals always make progress.
+// shrink handles records the broker refused as too large: their topic accepts less than
+// the limit we had. The limits are read again when possible; the refused records larger
+// than their topic's are cut (or sent to the dead-letter topic), and when that changes none
+// of them, the largest is escalated anyway, so that repeated refusals always make progress.
 func (p *Publisher) shrink(ctx context.Context, b *Batch, refused []int) {
 	if p.refresh != nil {
-		if n, err := p.refresh(ctx); err == nil && n > 0 {
-			p.SetLimit(n)
+		if limits, err := p.refresh(ctx); err == nil {
+			p.setLimits(limits)
 		}
 	}
-	limit := p.Limit()
 	escalated := false
 	largest := refused[0]
 	for _, i := range refused {
 		if size(&b.msgs[i]) > size(&b.msgs[largest]) {
 			largest = i
 		}
-		if size(&b.msgs[i]) > limit {
+		if size(&b.msgs[i]) > p.LimitOf(b.msgs[i].Topic) {
 			p.prepare(b, i, b.kinds[i]+1, "the broker refused the event as too large")
 			escalated = true
 		}

@@ -193,3 +193,77 @@ func TestBrokerRefusals(t *testing.T) {
 		}
 	})
 }
+
+// TestPerTopicLimits checks issue 19: each output topic's own limit decides the cut and the
+// dead letter of its events, and each topic's records go through its own writer (whose
+// batches stay within that topic's limit). With a tiny rejected topic, a valid request is
+// published whole on a large accepted topic (it went to the DLQ when the smallest limit of
+// the two applied to both); and the reverse. Small (6000): a 7.5 KB event is cut; tiny
+// (300): nothing fits, even cut.
+func TestPerTopicLimits(t *testing.T) {
+	big := strings.Replace(valid, `"J"`, `"`+strings.Repeat("J", 7000)+`"`, 1) // accepted, about 7.5 KB
+	rejected := `{"contact":7}`
+	bigRejected := `{"contact":7,"note":"` + strings.Repeat("n", 7000) + `"}`
+	for _, tc := range []struct {
+		name       string
+		acc, rej   int
+		wantTopics []string
+		wantKinds  []Kind
+	}{
+		{"accepted large, rejected tiny", 16384, 300,
+			[]string{"acc", "acc", "dlq", "dlq"}, []Kind{KindEvent, KindEvent, KindDLQ, KindDLQ}},
+		{"accepted large, rejected small", 16384, 6000,
+			[]string{"acc", "acc", "rej", "rej"}, []Kind{KindEvent, KindEvent, KindEvent, KindTruncated}},
+		{"accepted small, rejected large", 6000, 16384,
+			[]string{"acc", "acc", "rej", "rej"}, []Kind{KindEvent, KindTruncated, KindEvent, KindEvent}},
+		{"accepted tiny, rejected large", 300, 16384,
+			[]string{"dlq", "dlq", "rej", "rej"}, []Kind{KindDLQ, KindDLQ, KindEvent, KindEvent}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			accW, rejW, dlqW := &fakeWriter{}, &fakeWriter{}, &fakeWriter{}
+			p := New(accW, topics, tc.acc, nil, nil)
+			p.SetTopicLimit("acc", tc.acc)
+			p.SetTopicLimit("rej", tc.rej)
+			p.SetTopicWriter("rej", rejW)
+			p.SetDeadLetterWriter(dlqW)
+			b := p.Prepare(results(t, valid, big, rejected, bigRejected))
+			for i := range b.msgs {
+				if b.msgs[i].Topic != tc.wantTopics[i] || b.kinds[i] != tc.wantKinds[i] {
+					t.Errorf("record %d: %s as %v, want %s as %v", i, b.msgs[i].Topic, b.kinds[i], tc.wantTopics[i], tc.wantKinds[i])
+				}
+				if b.kinds[i] != KindDLQ && size(&b.msgs[i]) > p.LimitOf(b.msgs[i].Topic) {
+					t.Errorf("record %d: %d bytes over its topic's limit", i, size(&b.msgs[i]))
+				}
+			}
+			if err := p.Send(context.Background(), b); err != nil {
+				t.Fatal(err)
+			}
+			for w, topic := range map[*fakeWriter]string{accW: "acc", rejW: "rej", dlqW: "dlq"} {
+				for _, call := range w.calls {
+					for _, m := range call {
+						if m.Topic != topic {
+							t.Errorf("a record of %s went through the writer of %s", m.Topic, topic)
+						}
+					}
+				}
+			}
+		})
+	}
+	t.Run("a refusal reads each topic's limit again", func(t *testing.T) {
+		w := &fakeWriter{answers: []func([]kafka.Message) error{
+			failIf(func(m kafka.Message) bool { return m.Topic == "acc" }, kafka.MessageSizeTooLarge),
+		}}
+		p := New(w, topics, 16384, nil, nil)
+		p.SetTopicLimit("acc", 16384)
+		p.SetTopicLimit("rej", 16384)
+		p.SetLimitSource(func(context.Context) (map[string]int, error) { return map[string]int{"acc": 6000, "rej": 16384}, nil })
+		b := p.Prepare(results(t, big, bigRejected))
+		_ = p.Send(context.Background(), b)
+		if err := p.Send(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+		if p.LimitOf("acc") != 6000 || p.LimitOf("rej") != 16384 || b.kinds[0] != KindTruncated || b.kinds[1] != KindEvent {
+			t.Fatalf("limits %d/%d, kinds %v", p.LimitOf("acc"), p.LimitOf("rej"), b.kinds)
+		}
+	})
+}

@@ -36,6 +36,21 @@ func NewWriter(brokers []string, transport *kafka.Transport, limit int) *kafka.W
 
 // TopicLimit returns the smallest max.message.bytes of the topics, read from the cluster.
 func TopicLimit(ctx context.Context, client *kafka.Client, topics ...string) (int, error) {
+	limits, err := TopicLimits(ctx, client, topics...)
+	if err != nil {
+		return 0, err
+	}
+	limit := 0
+	for _, n := range limits {
+		if limit == 0 || n < limit {
+			limit = n
+		}
+	}
+	return limit, nil
+}
+
+// TopicLimits returns the max.message.bytes of each topic, read from the cluster.
+func TopicLimits(ctx context.Context, client *kafka.Client, topics ...string) (map[string]int, error) {
 	req := &kafka.DescribeConfigsRequest{}
 	for _, t := range topics {
 		req.Resources = append(req.Resources, kafka.DescribeConfigRequestResource{
@@ -44,12 +59,12 @@ func TopicLimit(ctx context.Context, client *kafka.Client, topics ...string) (in
 	}
 	resp, err := client.DescribeConfigs(ctx, req)
 	if err != nil {
-		return 0, fmt.Errorf("describe the output topics: %w", err)
+		return nil, fmt.Errorf("describe the output topics: %w", err)
 	}
-	limit := 0
+	limits := map[string]int{}
 	for _, r := range resp.Resources {
 		if r.Error != nil {
-			return 0, fmt.Errorf("describe topic %s: %w", r.ResourceName, r.Error)
+			return nil, fmt.Errorf("describe topic %s: %w", r.ResourceName, r.Error)
 		}
 		for _, e := range r.ConfigEntries {
 			if e.ConfigName != "max.message.bytes" {
@@ -57,15 +72,15 @@ func TopicLimit(ctx context.Context, client *kafka.Client, topics ...string) (in
 			}
 			n, err := strconv.Atoi(e.ConfigValue)
 			if err != nil || n <= 0 {
-				return 0, fmt.Errorf("topic %s: max.message.bytes %q is not a positive number", r.ResourceName, e.ConfigValue)
+				return nil, fmt.Errorf("topic %s: max.message.bytes %q is not a positive number", r.ResourceName, e.ConfigValue)
 			}
-			if limit == 0 || n < limit {
-				limit = n
-			}
+			limits[r.ResourceName] = n
 		}
 	}
-	if limit == 0 {
-		return 0, fmt.Errorf("no max.message.bytes for topics %v", topics)
+	for _, t := range topics {
+		if _, ok := limits[t]; !ok {
+			return nil, fmt.Errorf("no max.message.bytes for topic %s", t)
+		}
 	}
-	return limit, nil
+	return limits, nil
 }

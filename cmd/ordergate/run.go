@@ -55,6 +55,8 @@ func commands() []command {
 		{"produce", "publish request files to the input topic", cmdProduce},
 		{"config", "print the effective configuration (secrets masked) and the reference", cmdConfig},
 		{"check", "read the input and output topics and report lost, repeated or reordered events", cmdCheck},
+		{"dlq", "list, show and replay the dead letters", cmdDLQ},
+		{"replay", "--diff: re-decide part of the input topic with this binary's rules, compare with the events", cmdReplay},
 		{"bench", "measure the worker against the Kafka client's own ceiling", cmdBench},
 		{"healthcheck", "probe a running worker's /healthz or /readyz (the image's HEALTHCHECK)", cmdHealthcheck},
 		{"version", "print the version", cmdVersion},

@@ -31,26 +31,6 @@ func strProblem(f field) string {
 	return ""
 }
 
-// violations collects the findings of one row.
-type violations struct {
-	row Row
-	vs  []Violation
-}
-
-func (v *violations) missing(path string) {
-	v.vs = append(v.vs, Violation{Row: RowMissingField, Field: path})
-}
-
-// invalid records a field that is not valid. Row 14 writes the path into its MSG, since its
-// description does not name the field.
-func (v *violations) invalid(path, reason string) {
-	msg := reason
-	if v.row == RowInvalidProperties {
-		msg = path + ": " + reason
-	}
-	v.vs = append(v.vs, Violation{Row: v.row, Field: path, Arg: msg})
-}
-
 // str checks a given string member and records what is wrong with it; it reports whether
 // the member is a valid string.
 func (v *violations) str(path string, f field) bool {
@@ -62,7 +42,7 @@ func (v *violations) str(path string, f field) bool {
 }
 
 // bvpnMissing is row 12 for the BVPN requests.
-func bvpnMissing(b *body, t RequestType) []Violation {
+func bvpnMissing(b *body, t RequestType) violations {
 	v := violations{row: RowMissingField}
 	if !b.typ.given() {
 		v.missing("type")
@@ -72,10 +52,10 @@ func bvpnMissing(b *body, t RequestType) []Violation {
 	}
 	if !b.properties.given() {
 		v.missing("properties")
-		return v.vs
+		return v
 	}
 	if b.properties.k != kObject {
-		return v.vs
+		return v
 	}
 	pr := &b.props
 	sp := &pr.sp
@@ -116,7 +96,7 @@ func bvpnMissing(b *body, t RequestType) []Violation {
 			}
 		}
 	}
-	return v.vs
+	return v
 }
 
 type member struct {
@@ -137,7 +117,7 @@ func (o *options) members() [7]member {
 }
 
 // bvpnEnvelope is row 13: the top-level members of a BVPN request.
-func bvpnEnvelope(b *body) []Violation {
+func bvpnEnvelope(b *body) violations {
 	v := violations{row: RowInvalidEnvelope}
 	if b.requestedAt.given() && v.str("requestedAt", b.requestedAt) {
 		if _, ok := workday.ParseDate(b.requestedAt.s); !ok {
@@ -161,11 +141,11 @@ func bvpnEnvelope(b *body) []Violation {
 			v.invalid(b.topUnknown[i], reasonUnknown)
 		}
 	}
-	return v.vs
+	return v
 }
 
 // bvpnProperties is row 14: every member inside properties.
-func bvpnProperties(pr *properties, t RequestType) []Violation {
+func bvpnProperties(pr *properties, t RequestType) violations {
 	v := violations{row: RowInvalidProperties}
 	if pr.servicePoint.given() {
 		if pr.servicePoint.k != kObject {
@@ -207,7 +187,7 @@ func bvpnProperties(pr *properties, t RequestType) []Violation {
 		}
 	}
 	v.unknown(pr, t)
-	return v.vs
+	return v
 }
 
 // personPaths are the field paths of one contact person, written out so that checking a
@@ -271,7 +251,7 @@ func (v *violations) unknown(pr *properties, t RequestType) {
 			break
 		}
 		if u := pr.unknown[i]; !(disconnect && u.inOptions) {
-			v.invalid(u.path, reasonUnknown)
+			v.invalidName(u.prefix, u.name, reasonUnknown)
 		}
 	}
 }

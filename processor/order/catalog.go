@@ -149,3 +149,34 @@ func fill(tmpl string, v Violation) string {
 	}
 	return tmpl[:i] + val + fill(tmpl[i+j+1:], v)
 }
+
+// DescriptionLen is len(v.Description(t)), computed without building the text: the event
+// builder reserves room for what it will write without writing it twice.
+func (v Violation) DescriptionLen(t RequestType) int {
+	e := EntryOf(v.Row)
+	tmpl := e.Description
+	if alt, ok := e.ByType[t]; ok {
+		tmpl = alt
+	}
+	n := 0
+	for {
+		i := strings.IndexByte(tmpl, '{')
+		if i < 0 {
+			return n + len(tmpl)
+		}
+		j := strings.IndexByte(tmpl[i:], '}')
+		if j < 0 {
+			return n + len(tmpl)
+		}
+		n += i
+		switch tmpl[i : i+j+1] {
+		case "{PATH}":
+			n += len(v.Field)
+		case "{HEADER}":
+			n += len(strings.TrimPrefix(v.Field, "headers."))
+		default:
+			n += len(v.Arg)
+		}
+		tmpl = tmpl[i+j+1:]
+	}
+}

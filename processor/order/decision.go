@@ -35,10 +35,14 @@ type Decision struct {
 	// Type is the supported request type the record names (body type, else the type
 	// header); TypeUnknown when it names none or the two disagree.
 	Type RequestType
-	// Errors lists every violation of the deciding row, in the contract's order; the first
-	// is the event's error. Empty unless Outcome is Rejected.
+	// Errors lists the violations of the deciding row, in the contract's order, at most
+	// MaxErrors of them; the first is the event's error. Empty unless Outcome is Rejected.
 	Errors []Violation
-	// Warnings are the deprecated headers of an account request, in section 1 order.
+	// ErrorsTruncated reports that the deciding row found more than MaxErrors violations:
+	// Errors holds the first ones.
+	ErrorsTruncated bool
+	// Warnings are, in section 1 order, an X-Correlation-ID that was ignored (any request)
+	// and the deprecated headers of an account request.
 	Warnings []string
 	// BillingAccount is set on account requests whose businessId and id headers were given,
 	// non-empty and not in conflict.

@@ -68,14 +68,55 @@ func readHeaders(hs []Header) headerSet {
 	return s
 }
 
-// CorrelationID returns the value of the X-Correlation-ID header of a record (matched
-// without regard to case, the first one when given twice, made valid UTF-8), or "" when
-// it is absent or empty.
-func CorrelationID(hs []Header) string {
+// MaxCorrelationIDBytes is the longest X-Correlation-ID an event carries (contract section
+// 1, amended 2026-12-06): a longer one is ignored, so that a record's headers cannot make
+// its event larger than its value allows for.
+const MaxCorrelationIDBytes = 256
+
+// WarningCorrelationIDIgnored is the warning of an event whose record gave an
+// X-Correlation-ID that is not valid.
+const WarningCorrelationIDIgnored = "header 'X-Correlation-ID' is not valid and was ignored"
+
+// CorrelationHeader returns the X-Correlation-ID a record's events carry: the value of its
+// first non-empty X-Correlation-ID header (matched without regard to case), or nil when it
+// gives none, or gives one that is not valid (ignored reports it): longer than
+// MaxCorrelationIDBytes, or holding a control character (C0, DEL or C1), which would
+// otherwise travel raw into the event's key and header. The value may not be valid UTF-8
+// (CorrelationID makes it so); it shares the header's memory.
+func CorrelationHeader(hs []Header) (value []byte, ignored bool) {
 	for i := range hs {
 		if h, ok := lookupHeader(hs[i].Key); ok && h == hCorrelationID && len(hs[i].Value) > 0 {
-			return strings.ToValidUTF8(string(hs[i].Value), "\uFFFD")
+			v := hs[i].Value
+			if !validCorrelationID(v) {
+				return nil, true
+			}
+			return v, false
 		}
 	}
-	return ""
+	return nil, false
+}
+
+// validCorrelationID reports whether an X-Correlation-ID value is short enough and holds no
+// control character.
+func validCorrelationID(v []byte) bool {
+	if len(v) > MaxCorrelationIDBytes {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c < 0x20 || c == 0x7f:
+			return false
+		case c == 0xc2 && i+1 < len(v) && v[i+1] >= 0x80 && v[i+1] <= 0x9f: // U+0080..U+009F
+			return false
+		}
+	}
+	return true
+}
+
+// CorrelationID returns the X-Correlation-ID a record's events carry (see
+// CorrelationHeader), made valid UTF-8, or "" when there is none.
+func CorrelationID(hs []Header) string {
+	v, _ := CorrelationHeader(hs)
+	return strings.ToValidUTF8(string(v), "\uFFFD")
 }

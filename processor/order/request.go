@@ -59,8 +59,8 @@ type body struct {
 	// of names before it; 0 when absent).
 	topUnknown       []string
 	contactUnknownAt int
-	contact          field // kind only; the elements are in contacts
-	contacts         []accountContact
+	contact          field // kind only; its elements are checked as they are parsed
+	acct             accountChecks
 }
 
 // bodyPool recycles bodies, with the backing arrays of their lists.
@@ -68,11 +68,12 @@ var bodyPool = sync.Pool{New: func() any { return new(body) }}
 
 // reset empties a body for reuse, keeping its lists' backing arrays.
 func (b *body) reset() {
-	contacts := b.contacts[:0]
 	topUnknown := b.topUnknown[:0]
 	unknown := b.props.unknown[:0]
-	*b = body{contacts: contacts, topUnknown: topUnknown}
+	acct := b.acct
+	*b = body{topUnknown: topUnknown, acct: acct}
 	b.props.unknown = unknown
+	b.acct.reset()
 }
 
 type properties struct {
@@ -93,11 +94,12 @@ type properties struct {
 	profileAt, optionsAt int
 }
 
-// unknownField is a member that properties does not define; inOptions marks those inside
-// properties.options, which a disconnect request reports as a whole instead.
+// unknownField is a member that properties does not define, at path prefix+name (joined
+// only for a violation that is kept); inOptions marks those inside properties.options,
+// which a disconnect request reports as a whole instead.
 type unknownField struct {
-	path      string
-	inOptions bool
+	prefix, name string
+	inOptions    bool
 }
 
 type servicePointIDs struct {
@@ -110,23 +112,6 @@ type person struct {
 
 type options struct {
 	bandwidth, wifi, multicast, quickstart, ethernet, internalAntenna, externalAntenna field
-}
-
-type accountContact struct {
-	k             kind // kind of the element itself
-	contactName   field
-	partyRoleType field
-	contactMedium field // kind only
-	media         []medium
-}
-
-type medium struct {
-	k              kind
-	mediumType     field
-	characteristic field // kind only
-	contactType    field
-	phoneNumber    field
-	emailAddress   field
 }
 
 // parseBody reads the whole value (tests; Decide uses a pooled body). It returns a *SyntaxError (row 3) when the value is not
@@ -174,9 +159,7 @@ func parseBodyInto(s string, b *body) *SyntaxError {
 			b.properties = p.object(1, func(name string, d int) { p.parseProperty(&b.props, name, d) })
 		case "contact":
 			b.contactUnknownAt = len(b.topUnknown) + 1
-			b.contact = p.array(1, func(d int) {
-				p.parseAccountContact(b.nextContact(), d)
-			})
+			b.contact = p.array(1, func(d int) { p.parseAccountContact(&b.acct, d) })
 		default:
 			b.topUnknown = append(b.topUnknown, name)
 			p.skipValue(1)
@@ -267,7 +250,7 @@ func (p *scanner) parseProperty(pr *properties, name string, d int) {
 
 // unknownProperty records an unknown member inside properties and skips its value.
 func (p *scanner) unknownProperty(pr *properties, prefix, name string, d int, inOptions bool) {
-	pr.unknown = append(pr.unknown, unknownField{path: prefix + name, inOptions: inOptions})
+	pr.unknown = append(pr.unknown, unknownField{prefix: prefix, name: name, inOptions: inOptions})
 	p.skipValue(d)
 }
 
@@ -312,34 +295,13 @@ func (p *scanner) parseOption(pr *properties, name string, d int) {
 	}
 }
 
-// nextContact returns the next element of b.contacts, reusing its media's backing array
-// from an earlier body (bodies are pooled).
-func (b *body) nextContact() *accountContact {
-	n := len(b.contacts)
-	if n < cap(b.contacts) {
-		b.contacts = b.contacts[:n+1]
-	} else {
-		b.contacts = append(b.contacts, accountContact{})
-	}
-	c := &b.contacts[n]
-	*c = accountContact{media: c.media[:0]}
-	return c
-}
-
-// nextMedium is nextContact for the media of a contact.
-func (c *accountContact) nextMedium() *medium {
-	n := len(c.media)
-	if n < cap(c.media) {
-		c.media = c.media[:n+1]
-	} else {
-		c.media = append(c.media, medium{})
-	}
-	m := &c.media[n]
-	*m = medium{}
-	return m
-}
-
-func (p *scanner) parseAccountContact(c *accountContact, d int) {
+// parseAccountContact parses the next element of the contact array and checks it (see
+// accountChecks); a body that turns out not to be valid JSON discards the checks.
+func (p *scanner) parseAccountContact(a *accountChecks, d int) {
+	i := a.contacts
+	a.contacts++
+	a.beginContact()
+	c := &a.c
 	c.k = p.object(d, func(name string, d int) {
 		switch name {
 		case "contactName":
@@ -347,11 +309,22 @@ func (p *scanner) parseAccountContact(c *accountContact, d int) {
 		case "partyRoleType":
 			c.partyRoleType = p.scalar(d)
 		case "contactMedium":
-			c.contactMedium = p.array(d, func(d int) { p.parseMedium(c.nextMedium(), d) })
+			c.contactMedium = p.array(d, func(d int) {
+				j := c.media
+				c.media++
+				a.m = medium{}
+				p.parseMedium(&a.m, d)
+				if p.err == nil {
+					a.medium(i, j)
+				}
+			})
 		default:
 			p.skipValue(d)
 		}
 	}).k
+	if p.err == nil {
+		a.endContact(i)
+	}
 }
 
 func (p *scanner) parseMedium(m *medium, d int) {

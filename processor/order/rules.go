@@ -30,6 +30,9 @@ func (r *Rules) Decide(rec *Record) Decision {
 	hs := readHeaders(rec.Headers)
 	r.decide(&d, rec, &hs)
 	d.annotate(&hs)
+	if _, ignored := CorrelationHeader(rec.Headers); ignored {
+		d.Warnings = append([]string{WarningCorrelationIDIgnored}, d.Warnings...)
+	}
 	return d
 }
 
@@ -72,24 +75,25 @@ func (r *Rules) decide(d *Decision, rec *Record, hs *headerSet) {
 		return
 	}
 	t := d.Type
-	var rows [4][]Violation // rows 12-15
+	var rows [4]violations // rows 12-15
 	if t.IsBVPN() {
 		rows[0] = bvpnMissing(b, t)
-		if rows[0] == nil {
+		if !rows[0].found() {
 			rows[1] = bvpnEnvelope(b)
 		}
-		if rows[0] == nil && rows[1] == nil {
+		if !rows[0].found() && !rows[1].found() {
 			rows[2] = bvpnProperties(&b.props, t)
 		}
 	} else {
 		rows[0] = accountMissing(b)
-		if rows[0] == nil {
+		if !rows[0].found() {
 			rows[3] = accountInvalid(b)
 		}
 	}
-	for _, vs := range rows {
-		if vs != nil {
-			d.reject(vs)
+	for i := range rows {
+		if rows[i].found() {
+			d.reject(rows[i].vs)
+			d.ErrorsTruncated = rows[i].truncated()
 			return
 		}
 	}

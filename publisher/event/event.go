@@ -49,6 +49,50 @@ const (
 	MaxErrorsWhenCut = 100
 )
 
+// Headers of a record that `ordergate dlq replay` published again on the input topic.
+const (
+	// HeaderReplayOf is the eventId of the original record, whose event the broker had
+	// refused. The event of the replayed record, which has an id of its own (its source
+	// offset is new), names the original in replayOf.
+	HeaderReplayOf = "replay_of"
+	// HeaderReplayDeadLetter locates the dead letter replayed: topic/partition/offset.
+	HeaderReplayDeadLetter = "replay_dead_letter"
+)
+
+// ReplayOf returns the eventId a record replays (its replay_of header, when it holds a
+// UUID), or nil.
+func ReplayOf(hs []order.Header) []byte {
+	for i := range hs {
+		if len(hs[i].Key) == len(HeaderReplayOf) && strings.EqualFold(hs[i].Key, HeaderReplayOf) {
+			if v := hs[i].Value; isUUID(v) {
+				return v
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// isUUID reports whether v is a UUID in its canonical text form (lower-case hex digits).
+func isUUID(v []byte) bool {
+	if len(v) != 36 {
+		return false
+	}
+	for i, c := range v {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // Event is one record to publish on the accepted or rejected topic.
 type Event struct {
 	ID        string
@@ -164,30 +208,35 @@ func (bd *Builder) Build(in *order.Record, d *order.Decision, now time.Time, cut
 		bd.at, bd.atText = now, now.UTC().AppendFormat(nil, timeFormat)
 	}
 	ev := Event{Accepted: d.Outcome == order.Accepted, Truncated: cut}
-	buf := bd.alloc(96 + 2*len(correlationHeader(in.Headers)) + len(in.Value) + 768 + 512*len(d.Errors))
-	buf = appendID(buf, in)
-	id := buf[:36:36]
-	ev.ID = string(id)
 	correlation := correlationHeader(in.Headers)
+	replayOf := ReplayOf(in.Headers)
+	buf := bd.alloc(reserve(in, d, len(bd.atText), len(correlation), len(replayOf), cut))
+	buf = appendID(buf, in)
+	ev.ID = string(buf)
+	buf = append(buf, correlation...)
+	idEnd, corrEnd := 36, len(buf)
+	typ := rejectedBytes
+	if ev.Accepted {
+		typ = acceptedBytes
+	}
+	corr := buf[idEnd:corrEnd]
+	if len(corr) == 0 {
+		corr = buf[:idEnd]
+	}
+	buf = appendValue(buf, in, d, buf[:idEnd], typ, bd.atText, corr, replayOf, cut)
+	bd.commit(buf)
+	// The id and the correlation id are read from the final buffer: when the value outgrew
+	// the reservation, append moved them with it.
+	id := buf[:idEnd:idEnd]
+	correlation = buf[idEnd:corrEnd:corrEnd]
 	if len(correlation) == 0 {
 		correlation = id
-	} else {
-		start := len(buf)
-		buf = append(buf, correlation...)
-		correlation = buf[start:len(buf):len(buf)]
 	}
 	ev.Key = in.Key
 	if len(ev.Key) == 0 {
 		ev.Key = correlation
 	}
-	typ := rejectedBytes
-	if ev.Accepted {
-		typ = acceptedBytes
-	}
-	valueStart := len(buf)
-	buf = appendValue(buf, in, d, id, typ, bd.atText, correlation, cut)
-	bd.commit(buf)
-	ev.Value = buf[valueStart:len(buf):len(buf)]
+	ev.Value = buf[corrEnd:len(buf):len(buf)]
 	ev.Headers = []order.Header{
 		{Key: HeaderSpecVersion, Value: specVersionBytes},
 		{Key: HeaderID, Value: id},
@@ -200,21 +249,80 @@ func (bd *Builder) Build(in *order.Record, d *order.Decision, now time.Time, cut
 	return ev
 }
 
-// correlationHeader returns the X-Correlation-ID of a record (see order.CorrelationID),
-// without copying it when it is valid UTF-8.
+// correlationHeader returns the X-Correlation-ID of a record's events (see
+// order.CorrelationHeader: nil when absent or not valid), without copying it when it is
+// valid UTF-8.
 func correlationHeader(hs []order.Header) []byte {
-	for i := range hs {
-		if len(hs[i].Value) > 0 && len(hs[i].Key) == len(HeaderCorrelationID) && strings.EqualFold(hs[i].Key, HeaderCorrelationID) {
-			if utf8.Valid(hs[i].Value) {
-				return hs[i].Value
-			}
-			return []byte(order.CorrelationID(hs[i : i+1]))
-		}
+	v, _ := order.CorrelationHeader(hs)
+	if utf8.Valid(v) {
+		return v
 	}
-	return nil
+	return []byte(strings.ToValidUTF8(string(v), "\uFFFD"))
 }
 
-func appendValue(b []byte, in *order.Record, d *order.Decision, id, typ, eventTime, correlation []byte, cut bool) []byte {
+// Literal text every event holds whatever its decision (see appendValue), counted by
+// reserve.
+const (
+	envelopeText = `{"eventId":"","eventType":"","eventTime":"","correlationId":,"requestType":,"source":{"topic":,"partition":,"offset":,"timestamp":""},"request":}`
+	// violationText is the literal text of one entry of errors with its field, and of
+	// the separator before it.
+	violationText = `,{"status":,"code":,"message":"","description":"","field":""}`
+)
+
+// reserve returns the bytes that Build will write for an event, at least: the literal
+// text and the lengths of the values written unescaped (escaping only adds). The builder
+// reserves that much, never more than it writes, so that a record whose event will be cut
+// never reserves for the whole.
+func reserve(in *order.Record, d *order.Decision, timeLen, correlationLen, replayLen int, cut bool) int {
+	const idLen, typeLen, tsLen, nullLen = 36, len(TypeAccepted), len(timeFormat), len("null")
+	n := idLen + len(envelopeText) + 2*idLen + typeLen + timeLen + len(in.Source.Topic) + 2 + 1 + 1 + tsLen + nullLen
+	if correlationLen > 0 {
+		n += 2*correlationLen + 2 - idLen // its copy and its JSON string, instead of the id
+	}
+	if replayLen > 0 {
+		n += len(`,"replayOf":""`) + replayLen
+	}
+	switch {
+	case len(in.Value) == 0:
+	case d.BodyIsObject && !cut:
+		n += len(in.Value) - nullLen
+	default:
+		n += min(len(in.Value), RequestCutBytes) + 2 - nullLen
+	}
+	if sp := d.ServicePoint; sp != nil {
+		n += len(`,"servicePoint":{"id":"","reference":"","customerReference":"","name":"","market":"","state":""}`) +
+			len(sp.ID) + len(sp.Reference) + len(sp.CustomerReference) + len(sp.Name) + len(sp.Market) + len(sp.State)
+	}
+	if ba := d.BillingAccount; ba != nil {
+		n += len(`,"billingAccount":{"businessId":"","id":""}`) + len(ba.BusinessID) + len(ba.ID)
+	}
+	if len(d.Warnings) > 0 {
+		n += len(`,"warnings":[]`) - 1
+		for _, w := range d.Warnings {
+			n += len(w) + 3
+		}
+	}
+	if len(d.Errors) > 0 {
+		errs := d.Errors
+		if cut && len(errs) > MaxErrorsWhenCut {
+			errs = errs[:MaxErrorsWhenCut]
+		}
+		first := &d.Errors[0]
+		n += len(`,"error":,"errors":[]`) + len(violationText) - len(`,"field":""`) - 1 + first.DescriptionLen(d.Type) + len(first.Message())
+		for i := range errs {
+			v := &errs[i]
+			n += len(violationText) - 1 + len(v.Message()) + v.DescriptionLen(d.Type) + 2 // status and code digits, at least
+			if v.Field != "" {
+				n += len(v.Field)
+			} else {
+				n -= len(`,"field":""`)
+			}
+		}
+	}
+	return n
+}
+
+func appendValue(b []byte, in *order.Record, d *order.Decision, id, typ, eventTime, correlation, replayOf []byte, cut bool) []byte {
 	b = append(b, `{"eventId":"`...)
 	b = append(b, id...)
 	b = append(b, `","eventType":"`...)
@@ -238,6 +346,11 @@ func appendValue(b []byte, in *order.Record, d *order.Decision, id, typ, eventTi
 	b = append(b, `,"timestamp":"`...)
 	b = in.Time.UTC().AppendFormat(b, timeFormat)
 	b = append(b, `"}`...)
+	if len(replayOf) > 0 {
+		b = append(b, `,"replayOf":"`...)
+		b = append(b, replayOf...)
+		b = append(b, '"')
+	}
 	if sp := d.ServicePoint; sp != nil {
 		b = append(b, `,"servicePoint":{"id":`...)
 		b = appendString(b, sp.ID)
@@ -304,6 +417,9 @@ func appendValue(b []byte, in *order.Record, d *order.Decision, id, typ, eventTi
 	}
 	if cut {
 		b = append(b, `,"requestTruncated":true`...)
+	}
+	if d.ErrorsTruncated || (cut && len(d.Errors) > MaxErrorsWhenCut) {
+		b = append(b, `,"errorsTruncated":true`...)
 	}
 	return append(b, '}')
 }

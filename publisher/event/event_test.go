@@ -241,13 +241,52 @@ func TestDeadLetter(t *testing.T) {
 	if string(dl.Key) != "K" || string(dl.Value) != "v" {
 		t.Errorf("key/value changed")
 	}
+	want := "client_id=abcde type=x dlq_reason=MESSAGE_TOO_LARGE dlq_source=orders.requests/2/41 ce_id=id-1 dlq_dropped_headers=Client_Secret"
+	if got := headerList(dl.Headers); got != want {
+		t.Errorf("headers %q, want %q", got, want)
+	}
+}
+
+func headerList(hs []order.Header) string {
 	var names []string
-	for _, h := range dl.Headers {
+	for _, h := range hs {
 		names = append(names, h.Key+"="+string(h.Value))
 	}
-	want := "client_id=abcde type=x dlq_reason=MESSAGE_TOO_LARGE dlq_source=orders.requests/2/41 ce_id=id-1"
-	if strings.Join(names, " ") != want {
-		t.Errorf("headers %q, want %q", strings.Join(names, " "), want)
+	return strings.Join(names, " ")
+}
+
+// TestDeadLetterAllowList checks the amended header policy of section 6: only the
+// contract's headers (client_secret never) and the W3C trace headers travel, whatever their
+// case; every other header is dropped and named once, never with its value; a name that
+// is not a header name is counted, not written.
+func TestDeadLetterAllowList(t *testing.T) {
+	in := &order.Record{Source: src, Time: recordTime, Key: []byte("K"), Value: []byte("v"), Headers: []order.Header{
+		{Key: "TYPE", Value: []byte("PATCH-billingAccountById")}, {Key: "businessId", Value: []byte("PA")},
+		{Key: "id", Value: []byte("ACC-1")}, {Key: "client_id", Value: []byte("abcde")},
+		{Key: "client_secret", Value: []byte("SECRET-1")}, {Key: "client-secret", Value: []byte("SECRET-2")},
+		{Key: "Authorization", Value: []byte("Bearer SECRET-3")}, {Key: "Cookie", Value: []byte("s=SECRET-4")},
+		{Key: "X-Api-Key", Value: []byte("SECRET-5")}, {Key: "cookie", Value: []byte("t=SECRET-6")},
+		{Key: "x-correlation-id", Value: []byte("c-1")}, {Key: "lob", Value: []byte("B2B")},
+		{Key: "channelId", Value: []byte("web")}, {Key: "targetSystem", Value: []byte("x")},
+		{Key: "traceparent", Value: []byte("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")},
+		{Key: "tracestate", Value: []byte("congo=t61rcWkgMzE")},
+		{Key: "Bearer SECRET-7", Value: []byte("x")}, {Key: "dlq_source", Value: []byte("forged/0/0")},
+	}}
+	dl := BuildDeadLetter(in, "id-1", "too large")
+	got := headerList(dl.Headers)
+	want := "TYPE=PATCH-billingAccountById businessId=PA id=ACC-1 client_id=abcde x-correlation-id=c-1 lob=B2B channelId=web targetSystem=x " +
+		"traceparent=00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01 tracestate=congo=t61rcWkgMzE " +
+		"dlq_reason=too large dlq_source=orders.requests/2/41 ce_id=id-1 " +
+		"dlq_dropped_headers=client_secret,client-secret,Authorization,Cookie,X-Api-Key,dlq_source,(1 not shown)"
+	if got != want {
+		t.Errorf("headers\n%s\nwant\n%s", got, want)
+	}
+	if strings.Contains(got, "SECRET") {
+		t.Errorf("a secret travels into the dead-letter record: %s", got)
+	}
+	clean := BuildDeadLetter(&order.Record{Source: src, Time: recordTime, Headers: headers("type=x")}, "id-2", "r")
+	if strings.Contains(headerList(clean.Headers), HeaderDLQDroppedHeaders) {
+		t.Errorf("dlq_dropped_headers without a dropped header: %s", headerList(clean.Headers))
 	}
 }
 
@@ -289,15 +328,23 @@ func TestIDIsRFC4122Version5(t *testing.T) {
 }
 
 // TestBuilderArenaKeepsEvents builds many events with one Builder (the arena grows over
-// several blocks) and checks that each is intact afterwards.
+// several blocks) and checks that each is intact afterwards. Every third value is not JSON
+// and full of control characters, whose escapes make the event larger than the builder
+// reserved: its id and correlation id must move with it, not stay behind in the arena for
+// the next event to overwrite.
 func TestBuilderArenaKeepsEvents(t *testing.T) {
 	var bd Builder
 	var evs []Event
 	var want [][]byte
+	escaped := strings.Repeat("\x01", 3000)
 	for i := range 2000 {
 		s := src
 		s.Offset = int64(i)
-		in := &order.Record{Source: s, Time: recordTime, Value: []byte(disconnect), Headers: headers("X-Correlation-ID=c" + strconv.Itoa(i))}
+		value := disconnect
+		if i%3 == 0 {
+			value = escaped[:1000+i*37%2000] // lengths vary, so that some overflow the arena's block
+		}
+		in := &order.Record{Source: s, Time: recordTime, Value: []byte(value), Headers: headers("X-Correlation-ID=c" + strconv.Itoa(i))}
 		d := decide(t, in, order.ServicePoint{ID: "SP-1", Market: "FR"})
 		ev := bd.Build(in, &d, decisionTime, i%7 == 0)
 		evs = append(evs, ev)

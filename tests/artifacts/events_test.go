@@ -250,6 +250,23 @@ func TestEventSchemaRejectsBrokenEvents(t *testing.T) {
 		"account with a servicePoint":      withMember(account, "servicePoint", accepted["servicePoint"]),
 		"servicePointStale false":          withMember(accepted, "servicePointStale", false),
 		"servicePointStale alone":          withMember(rejected, "servicePointStale", true),
+		"errorsTruncated false":            withMember(rejected, "errorsTruncated", false),
+		"accepted with errorsTruncated":    withMember(accepted, "errorsTruncated", true),
+		"correlationId over 256 bytes":     withMember(accepted, "correlationId", strings.Repeat("c", 257)),
+		"correlationId with a CR LF":       withMember(accepted, "correlationId", "a\r\nX-Injected: 1"),
+		"replayOf not an event id":         withMember(accepted, "replayOf", "orders.dlq/0/3"),
+		"BVPN request with two warnings":   withMember(accepted, "warnings", []any{order.WarningCorrelationIDIgnored, "header 'lob' is deprecated"}),
+	}
+	// The amended members are accepted where the contract puts them.
+	for name, m := range map[string]map[string]any{
+		"a rejection with errorsTruncated":      withMember(rejected, "errorsTruncated", true),
+		"a BVPN event warning of an ignored id": withMember(accepted, "warnings", []any{order.WarningCorrelationIDIgnored}),
+		"an account event with both warnings":   withMember(account, "warnings", []any{order.WarningCorrelationIDIgnored, "header 'lob' is deprecated"}),
+		"the event of a replay":                 withMember(accepted, "replayOf", event.ID(&order.Record{Source: order.Source{Topic: "orders.requests", Offset: 9}})),
+	} {
+		if err := sc.validate(t, idEvent, cloneJSON(t, m)); err != nil {
+			t.Errorf("%s: the event schema refuses it: %s", name, validationSummary(err))
+		}
 	}
 	stale := withMember(accepted, "servicePointStale", true) // serve-stale answered
 	for _, m := range []map[string]any{accepted, rejected, account, stale} {
@@ -389,8 +406,18 @@ func TestWorkerEvents(t *testing.T) {
 		props = withMember(props, fmt.Sprintf("unknownMemberNumber%03d%s", i, strings.Repeat("u", 40)), "x")
 	}
 	huge, _ := json.Marshal(withMember(base, "properties", props))
-	recs = append(recs, testkit.Record("schema-dlq", huge, recTime, "client_secret", "never-copied", "X-Correlation-ID", "dlq-1"))
+	recs = append(recs, testkit.Record("schema-dlq", huge, recTime, "client_secret", "never-copied", "X-Correlation-ID", "dlq-1",
+		"Authorization", "Bearer never-copied", "traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"))
 	inputs["schema-dlq"] = huge
+	// Issue 23: more than 1000 violations (errorsTruncated; cut too, at this topic limit),
+	// and an X-Correlation-ID that is ignored; issue 19: the replay of a dead letter.
+	many := []byte(`{"contact":[` + strings.TrimSuffix(strings.Repeat("1,", 1200), ",") + `]}`)
+	recs = append(recs,
+		testkit.Record("schema-errors", many, recTime, "type", "PATCH-billingAccountById",
+			"businessId", "PA", "id", "A-1", "client_id", "abcde", "client_secret", "fghij"),
+		testkit.Record("schema-corr", base2(t, base), recTime, "X-Correlation-ID", strings.Repeat("c", 300)),
+		testkit.Record("schema-replay", base2(t, base), recTime,
+			"replay_of", event.ID(&order.Record{Source: order.Source{Topic: topics.Requests, Offset: 7}, Time: recTime}), "replay_dead_letter", "orders.dlq/0/1"))
 
 	c.Produce(t, recs...)
 	c.WaitEvents(t, len(recs), 90*time.Second)
@@ -409,8 +436,11 @@ func TestWorkerEvents(t *testing.T) {
 				t.Errorf("%s/%d/%d: %s", topic, m.Partition, m.Offset, p)
 			}
 			var ev struct {
-				EventType        string `json:"eventType"`
-				RequestTruncated bool   `json:"requestTruncated"`
+				EventType        string   `json:"eventType"`
+				RequestTruncated bool     `json:"requestTruncated"`
+				ErrorsTruncated  bool     `json:"errorsTruncated"`
+				ReplayOf         string   `json:"replayOf"`
+				Warnings         []string `json:"warnings"`
 				Source           struct {
 					Partition int
 					Offset    int64
@@ -424,6 +454,20 @@ func TestWorkerEvents(t *testing.T) {
 			}
 			if ev.RequestTruncated {
 				truncated++
+			}
+			switch string(m.Key) {
+			case "schema-errors":
+				if !ev.ErrorsTruncated {
+					t.Errorf("the event of 1200 violations has no errorsTruncated")
+				}
+			case "schema-corr":
+				if len(ev.Warnings) != 1 || ev.Warnings[0] != order.WarningCorrelationIDIgnored {
+					t.Errorf("the event of a 300-byte X-Correlation-ID warns %q", ev.Warnings)
+				}
+			case "schema-replay":
+				if ev.ReplayOf == "" {
+					t.Errorf("the event of a replay has no replayOf")
+				}
 			}
 			src := fmt.Sprintf("%d/%d", ev.Source.Partition, ev.Source.Offset)
 			if prev, dup := seen[src]; dup {
@@ -449,8 +493,18 @@ func TestWorkerEvents(t *testing.T) {
 	if total := counts[topics.Accepted] + counts[topics.Rejected] + counts[topics.DLQ]; total != len(recs) {
 		t.Errorf("%d records out for %d in: %v", total, len(recs), counts)
 	}
-	if counts[topics.Accepted] == 0 || counts[topics.Rejected] == 0 || counts[topics.DLQ] != 1 || truncated != 1 {
+	if counts[topics.Accepted] == 0 || counts[topics.Rejected] == 0 || counts[topics.DLQ] != 1 || truncated != 2 {
 		t.Errorf("want accepted and rejected events, one cut event and one dead letter; got %v, %d cut", counts, truncated)
 	}
 	t.Logf("validated %d accepted and %d rejected events (%d cut) and %d dead letters", counts[topics.Accepted], counts[topics.Rejected], truncated, counts[topics.DLQ])
+}
+
+// base2 is the value of the base disconnect, for records that must be accepted.
+func base2(t *testing.T, base map[string]any) []byte {
+	t.Helper()
+	b, err := json.Marshal(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

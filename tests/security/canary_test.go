@@ -27,13 +27,14 @@ import (
 
 // outputLimit is max.message.bytes of the three output topics in the canary test: every
 // event of a request of about a kilobyte fits; the event of a request padded to about
-// 3 KiB, with a correlation id of 400 characters, does not, even with its request cut (a
-// request under 4 KiB is not shortened by the cut), but its dead-letter record (the input
-// unchanged and a few headers) does. Measured: small events under 1.7 KB, those two events
-// about 4.4 KB, their dead-letter records about 3.7 KB, each with the publisher's margins.
+// 3 KiB, with a correlation id of 256 bytes (the longest an event carries), does not, even
+// with its request cut (a request under 4 KiB is not shortened by the cut), but its
+// dead-letter record (the input unchanged and a few headers) does. Measured: small events
+// under 1.7 KB, those two events about 4.4 KB, their dead-letter records about 3.9 KB, each
+// with the publisher's margins.
 const (
 	outputLimit = 4800
-	dlqPadding  = 2600
+	dlqPadding  = 2900
 )
 
 // canaryRecords are requests of the three types, accepted and rejected, two of which go to
@@ -64,10 +65,13 @@ func canaryRecords(t *testing.T) (recs []order.Record, want []string) {
 	// Events too large even cut: dead-letter records, the secret header in two spellings. A
 	// long correlation id widens the gap between the event (which carries it twice) and the
 	// dead-letter record (once), so that the sizes need no fine tuning.
-	longCorr := func(n int) [][2]string { return corr(fmt.Sprintf("corr-dlq-%d-", n) + strings.Repeat("c", 400)) }
-	add("dlq", "PA-ACC-0002", padded(t, dlqPadding), accountHeaders("PA"), creds(clientSecret), longCorr(1))
+	longCorr := func(n int) [][2]string { return corr(fmt.Sprintf("corr-dlq-%d-", n) + strings.Repeat("c", 245)) }
+	// Other credentials an upstream may forward (issue 23.3) must not reach the
+	// dead-letter topic either.
+	forwarded := [][2]string{{"Authorization", "Bearer " + inventoryToken}, {"Cookie", "session=" + clientSecret}, {"client-secret", clientSecret}}
+	add("dlq", "PA-ACC-0002", padded(t, dlqPadding), accountHeaders("PA"), creds(clientSecret), longCorr(1), forwarded)
 	add("dlq", "PA-ACC-0003", padded(t, dlqPadding, personalPhone, "not-a-phone"), accountHeaders("PA"),
-		[][2]string{{"client_id", clientID}, {"CLIENT_SECRET", clientSecret}}, longCorr(2))
+		[][2]string{{"client_id", clientID}, {"CLIENT_SECRET", clientSecret}}, longCorr(2), forwarded)
 	return recs, want
 }
 
@@ -218,28 +222,35 @@ func canaries(t *testing.T, format string) {
 			if !bytes.Equal(m.Value, in.Value) || !bytes.Equal(m.Key, in.Key) {
 				t.Errorf("dead-letter record %d: key or value not the input's, unchanged", i)
 			}
-			// The input's headers but client_secret, in order, then the three of the DLQ.
-			var kept, wantKept []string
+			// The input's headers that the contract reads but client_secret, in order, then
+			// the four of the DLQ (dlq_dropped_headers names the others, without values).
+			var kept, wantKept, wantDropped []string
 			names := map[string]bool{}
 			for _, h := range m.Headers {
 				names[h.Key] = true
 				if strings.EqualFold(h.Key, "client_secret") {
 					t.Errorf("dead-letter record %d keeps header %s", i, h.Key)
 				}
-				if h.Key != "dlq_reason" && h.Key != "dlq_source" && h.Key != "ce_id" {
+				if h.Key != "dlq_reason" && h.Key != "dlq_source" && h.Key != "ce_id" && h.Key != "dlq_dropped_headers" {
 					kept = append(kept, h.Key+"="+string(h.Value))
 				}
 				noLeak(t, fmt.Sprintf("dead-letter record %d (header %s)", i, h.Key), []byte(h.Key+"="+string(h.Value)), secrets, personal)
 			}
 			for _, h := range in.Headers {
-				if !strings.EqualFold(h.Key, "client_secret") {
+				switch strings.ToLower(h.Key) {
+				case "client_secret", "authorization", "cookie", "client-secret":
+					wantDropped = append(wantDropped, h.Key)
+				default:
 					wantKept = append(wantKept, h.Key+"="+string(h.Value))
 				}
 			}
 			if strings.Join(kept, "\n") != strings.Join(wantKept, "\n") {
 				t.Errorf("dead-letter record %d keeps headers %q, want the input's but client_secret: %q", i, kept, wantKept)
 			}
-			for _, h := range []string{"dlq_reason", "dlq_source", "ce_id"} {
+			if got := headerValue(m, "dlq_dropped_headers"); got != strings.Join(wantDropped, ",") {
+				t.Errorf("dead-letter record %d: dlq_dropped_headers %q, want %q", i, got, strings.Join(wantDropped, ","))
+			}
+			for _, h := range []string{"dlq_reason", "dlq_source", "ce_id", "dlq_dropped_headers"} {
 				if !names[h] {
 					t.Errorf("dead-letter record %d lacks header %s (headers %v)", i, h, names)
 				}

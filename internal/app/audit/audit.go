@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ordergate/ordergate/publisher/event"
 )
 
 // Source locates an input record.
@@ -34,6 +36,8 @@ type Output struct {
 	Source    Source
 	// Decision summarizes the event: "accepted", or "rejected:CODE", or "dlq".
 	Decision string
+	// ReplayOf is the eventId that the event's input replays (`ordergate dlq replay`), or "".
+	ReplayOf string
 }
 
 // Problem is one broken invariant.
@@ -45,7 +49,11 @@ type Problem struct {
 // Report is the result of a check.
 type Report struct {
 	Inputs, Events, Accepted, Rejected, DLQ, Repeats int
-	Problems                                         []Problem
+	// Replays counts the events of replayed records (their input has a replay_of
+	// header); ReplayedDeadLetters the dead letters among the outputs that a replay names.
+	// A replay is a new input with an event of its own, not a repeat of the original.
+	Replays, ReplayedDeadLetters int
+	Problems                     []Problem
 }
 
 // OK reports whether no invariant is broken.
@@ -66,6 +74,10 @@ func (r *Report) Count(kind string) int {
 func (r *Report) Write(w io.Writer, limit int) {
 	fmt.Fprintf(w, "inputs %d, events %d (accepted %d, rejected %d, dead-letter %d), repeated deliveries %d\n",
 		r.Inputs, r.Events, r.Accepted, r.Rejected, r.DLQ, r.Repeats)
+	if r.Replays > 0 {
+		fmt.Fprintf(w, "replays %d (events of records replayed from the dead-letter topic; %d of its dead letters are replayed)\n",
+			r.Replays, r.ReplayedDeadLetters)
+	}
 	shown := map[string]int{}
 	for _, p := range r.Problems {
 		shown[p.Kind]++
@@ -110,7 +122,21 @@ func Verify(first, last map[int]int64, outputs []Output, opts Options) *Report {
 		part       int
 	}
 	lastOffset := map[keyPart]int64{}
+	deadLetters := map[string]bool{} // event ids of the dead letters
+	replayed := map[string]bool{}    // event ids that replays name
 	for _, o := range outputs {
+		if o.Decision == "dlq" {
+			deadLetters[o.EventID] = true
+		}
+	}
+	for _, o := range outputs {
+		if o.ReplayOf != "" {
+			r.Replays++
+			if deadLetters[o.ReplayOf] && !replayed[o.ReplayOf] {
+				r.ReplayedDeadLetters++
+			}
+			replayed[o.ReplayOf] = true
+		}
 		r.Events++
 		switch {
 		case o.Decision == "dlq":
@@ -179,6 +205,7 @@ type eventFields struct {
 	Error *struct {
 		Code int `json:"code"`
 	} `json:"error"`
+	ReplayOf string `json:"replayOf"`
 }
 
 // ParseEvent reads an event value into an Output (Topic, Partition, Offset and Key are the
@@ -191,7 +218,7 @@ func ParseEvent(value []byte, inputTopic string) (Output, error) {
 	if ev.Source.Topic != inputTopic {
 		return Output{}, fmt.Errorf("event of input topic %q, not %q", ev.Source.Topic, inputTopic)
 	}
-	o := Output{EventID: ev.EventID, Source: Source{ev.Source.Partition, ev.Source.Offset}, Decision: "accepted"}
+	o := Output{EventID: ev.EventID, Source: Source{ev.Source.Partition, ev.Source.Offset}, Decision: "accepted", ReplayOf: ev.ReplayOf}
 	if ev.EventType == "order.rejected" {
 		code := 0
 		if ev.Error != nil {
@@ -200,6 +227,13 @@ func ParseEvent(value []byte, inputTopic string) (Output, error) {
 		o.Decision = "rejected:" + strconv.Itoa(code)
 	}
 	return o, nil
+}
+
+// IsReplayMarker reports whether a record of the dead-letter topic is a replay marker
+// (written by `ordergate dlq replay`), not a dead letter.
+func IsReplayMarker(headers map[string]string) bool {
+	_, ok := headers[event.HeaderDLQReplayOf]
+	return ok
 }
 
 // ParseDeadLetter reads the dlq_source and ce_id headers of a dead-letter record.

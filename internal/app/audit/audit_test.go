@@ -64,3 +64,40 @@ func TestParse(t *testing.T) {
 		t.Fatalf("%+v %v", d, err)
 	}
 }
+
+// TestReplays checks that a replay is recognised: the event of a record replayed from the
+// dead-letter topic answers its own input and names the original: it is not a repeat of
+// the original (even with --same-decision), a forced second replay neither; a replay
+// marker is not a dead letter.
+func TestReplays(t *testing.T) {
+	first := map[int]int64{0: 0}
+	last := map[int]int64{0: 4}
+	replay := out("acc", "k1", 0, 2, "r", "accepted")
+	replay.ReplayOf = "a"
+	forced := out("acc", "k1", 0, 3, "r2", "accepted")
+	forced.ReplayOf = "a"
+	outputs := []Output{
+		out("acc", "k2", 0, 1, "b", "accepted"),
+		replay,
+		out("dlq", "k1", 0, 0, "a", "dlq"),
+		forced,
+	}
+	r := Verify(first, last, outputs, Options{SameDecision: true})
+	if !r.OK() || r.Replays != 2 || r.ReplayedDeadLetters != 1 || r.Repeats != 0 {
+		var b strings.Builder
+		r.Write(&b, 0)
+		t.Fatalf("got %+v\n%s", r, b.String())
+	}
+	var b strings.Builder
+	r.Write(&b, 0)
+	if !strings.Contains(b.String(), "replays 2 (") {
+		t.Errorf("report does not mention the replays:\n%s", b.String())
+	}
+	o, err := ParseEvent([]byte(`{"eventId":"r","eventType":"order.accepted","source":{"topic":"in","partition":0,"offset":3},"replayOf":"a"}`), "in")
+	if err != nil || o.ReplayOf != "a" {
+		t.Fatalf("%+v %v", o, err)
+	}
+	if !IsReplayMarker(map[string]string{"dlq_replay_of": "a", "dlq_replay": "in/0/3"}) || IsReplayMarker(map[string]string{"dlq_source": "in/0/0"}) {
+		t.Error("replay markers not told from dead letters")
+	}
+}

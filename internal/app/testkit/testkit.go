@@ -249,35 +249,51 @@ func clearEnv(t testing.TB) {
 	}
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+// build is one build of the ordergate command, made once per test process.
+type build struct {
+	once sync.Once
+	path string
+	err  error
+}
 
-// Binary builds the ordergate command once per test process and returns its path.
+var raceBuild, plainBuild build
+
+// Binary builds the ordergate command with the race detector once per test process and
+// returns its path.
 func Binary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
+	return raceBuild.get(t, "-race")
+}
+
+// PlainBinary builds the ordergate command as users run it (no race detector, whose shadow
+// memory distorts memory figures) once per test process and returns its path.
+func PlainBinary(t testing.TB) string {
+	t.Helper()
+	return plainBuild.get(t)
+}
+
+func (b *build) get(t testing.TB, flags ...string) string {
+	t.Helper()
+	b.once.Do(func() {
 		dir, err := os.MkdirTemp("", "ordergate-bin-")
 		if err != nil {
-			buildErr = err
+			b.err = err
 			return
 		}
-		binPath = filepath.Join(dir, "ordergate")
+		b.path = filepath.Join(dir, "ordergate")
 		_, file, _, _ := runtime.Caller(0)
 		root := filepath.Join(filepath.Dir(file), "..", "..", "..")
-		cmd := exec.Command("go", "build", "-race", "-o", binPath, "./cmd/ordergate")
+		cmd := exec.Command("go", append(append([]string{"build"}, flags...), "-o", b.path, "./cmd/ordergate")...)
 		cmd.Dir = root
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			b.err = fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return binPath
+	return b.path
 }
 
 // Process is an ordergate process.
@@ -291,7 +307,13 @@ type Process struct {
 // the test's ORDERGATE_* variables).
 func StartProcess(t testing.TB, env []string, args ...string) *Process {
 	t.Helper()
-	cmd := exec.Command(Binary(t), args...)
+	return StartBinary(t, Binary(t), env, args...)
+}
+
+// StartBinary is StartProcess with a binary of the caller's choice (see PlainBinary).
+func StartBinary(t testing.TB, bin string, env []string, args ...string) *Process {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "ORDERGATE_") {
 			cmd.Env = append(cmd.Env, kv)

@@ -30,7 +30,7 @@ func (w *Worker) Handler() http.Handler {
 // returns. It returns nil after a clean stop and consumer.ErrUnfinished when a batch was
 // still in retries when the timeout ended (nothing past it was committed).
 func (w *Worker) Run(ctx context.Context) error {
-	srv := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	srv := newHTTPServer(w.Handler(), endpointLimits)
 	var serving, probing sync.WaitGroup
 	serving.Go(func() {
 		if err := srv.Serve(w.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -75,7 +75,7 @@ func (w *Worker) Close() {
 }
 
 func (w *Worker) closeClients() {
-	for _, wr := range []*kafka.Writer{w.writer, w.dlqWriter} {
+	for _, wr := range []*kafka.Writer{w.writer, w.rejWriter, w.dlqWriter} {
 		if wr != nil {
 			if err := wr.Close(); err != nil {
 				w.log.Warn("closing a writer", "err", err)

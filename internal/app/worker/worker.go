@@ -62,6 +62,7 @@ type Worker struct {
 	redis     *servicepoint.Redis
 	inv       servicepoint.Inventory
 	writer    *kafka.Writer
+	rejWriter *kafka.Writer
 	dlqWriter *kafka.Writer
 	proc      *processor.Processor
 	pub       *publisher.Publisher
@@ -132,19 +133,18 @@ func newWorker(cfg config.Config, opts Options) *Worker {
 	return w
 }
 
-// rules returns the rules of the configuration, with the clients file when there is one.
+// rules returns the rules of the configuration (RulesOf, which replay --diff uses too),
+// and says whether a clients file is in force.
 func (w *Worker) rules() (*order.Rules, error) {
-	rules := &order.Rules{MaxBodyBytes: w.cfg.MaxMessageBytes}
-	if w.cfg.ClientsFile == "" {
-		w.log.Warn("ORDERGATE_CLIENTS_FILE is not set: only PATCH-billingAccountById requests need credentials, checked by presence and length (at least 5 characters)")
-		return rules, nil
-	}
-	clients, err := LoadClients(w.cfg.ClientsFile)
+	rules, err := RulesOf(w.cfg)
 	if err != nil {
 		return nil, err
 	}
-	rules.Clients = clients
-	w.log.Info("clients loaded", "file", w.cfg.ClientsFile, "clients", clients.Len())
+	if rules.Clients == nil {
+		w.log.Warn("ORDERGATE_CLIENTS_FILE is not set: only PATCH-billingAccountById requests need credentials, checked by presence and length (at least 5 characters)")
+	} else {
+		w.log.Info("clients loaded", "file", w.cfg.ClientsFile, "clients", rules.Clients.Len())
+	}
 	return rules, nil
 }
 
@@ -170,33 +170,36 @@ func (w *Worker) newResolver(given servicepoint.Inventory) (*servicepoint.Resolv
 		}
 		w.inv = inv
 	}
-	cfg := w.cfg
-	return servicepoint.NewResolver(w.redis, w.inv, servicepoint.Options{
-		KeyPrefix:    cfg.RedisKeyPrefix,
-		TTL:          cfg.CacheTTL,
-		NegativeTTL:  cfg.CacheNegativeTTL,
-		Concurrency:  cfg.InventoryConcurrency,
-		RedisTimeout: cfg.RedisTimeout,
-		StaleFor:     cfg.CacheStaleFor,
-		Observer:     resolverObserver{w.metrics},
-		Logger:       w.log,
-	}), nil
+	opts := resolverOptions(w.cfg)
+	opts.Observer = resolverObserver{w.metrics}
+	opts.Logger = w.log
+	return servicepoint.NewResolver(w.redis, w.inv, opts), nil
 }
 
-// newPublisher builds the writers of the events and of the dead letters, each limited by
-// its topics' max.message.bytes, and the publisher.
+// newPublisher builds the writers of the events and of the dead letters and the publisher.
+// Each output topic's own max.message.bytes decides the cut and the dead letter of its
+// events and bounds the batches of its own writer (issue 19: the smallest of the two
+// applied to both, and dead-lettered events that their own topic took).
 func (w *Worker) newPublisher(ctx context.Context) {
 	cfg := w.cfg
-	limit := w.kafka.TopicLimit(ctx, w.log, cfg.TopicAccepted, cfg.TopicRejected) - publisher.BatchMargin
+	accLimit := w.kafka.TopicLimit(ctx, w.log, cfg.TopicAccepted) - publisher.BatchMargin
+	rejLimit := w.kafka.TopicLimit(ctx, w.log, cfg.TopicRejected) - publisher.BatchMargin
 	dlqLimit := w.kafka.TopicLimit(ctx, w.log, cfg.TopicDLQ) - publisher.BatchMargin
-	w.writer = publisher.NewWriter(cfg.KafkaBrokers, w.kafka.Transport, limit)
+	w.writer = publisher.NewWriter(cfg.KafkaBrokers, w.kafka.Transport, accLimit)
+	w.rejWriter = publisher.NewWriter(cfg.KafkaBrokers, w.kafka.Transport, rejLimit)
 	w.dlqWriter = publisher.NewWriter(cfg.KafkaBrokers, w.kafka.Transport, dlqLimit)
 	w.pub = publisher.New(w.writer, publisher.Topics{Accepted: cfg.TopicAccepted, Rejected: cfg.TopicRejected, DLQ: cfg.TopicDLQ},
-		limit, publishObserver{w.metrics, w.log}, w.now)
+		accLimit, publishObserver{w.metrics, w.log}, w.now)
+	w.pub.SetTopicLimit(cfg.TopicAccepted, accLimit)
+	w.pub.SetTopicLimit(cfg.TopicRejected, rejLimit)
+	w.pub.SetTopicWriter(cfg.TopicRejected, w.rejWriter)
 	w.pub.SetDeadLetterWriter(w.dlqWriter)
-	w.pub.SetLimitSource(func(ctx context.Context) (int, error) {
-		n, err := publisher.TopicLimit(ctx, w.kafka.Client, cfg.TopicAccepted, cfg.TopicRejected)
-		return n - publisher.BatchMargin, err
+	w.pub.SetLimitSource(func(ctx context.Context) (map[string]int, error) {
+		limits, err := publisher.TopicLimits(ctx, w.kafka.Client, cfg.TopicAccepted, cfg.TopicRejected)
+		for t := range limits {
+			limits[t] -= publisher.BatchMargin
+		}
+		return limits, err
 	})
 }
 
