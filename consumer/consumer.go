@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,11 +44,32 @@ type Publisher[B any] interface {
 	Send(ctx context.Context, b B) error
 }
 
-// Health is told when a partition starts and stops retrying (see health.Health).
+// Health is told when a partition starts and stops retrying, and when the consumer's own
+// Kafka requests fail and answer again (see health.Health).
 type Health interface {
 	Retrying(partition string, since time.Time)
 	Recovered(partition string)
+	// Failing reports that a signal of a dependency failed: the consumer reports
+	// SignalJoin and a partition's fetches (FetchSignal) of DependencyKafka.
+	Failing(dependency, signal string, err error)
+	// Answering reports that the signal succeeded again, or is no longer tried.
+	Answering(dependency, signal string)
 }
+
+// The consumer's signals of Kafka, as Health receives them.
+const (
+	// DependencyKafka is the dependency of the consumer's signals.
+	DependencyKafka = "kafka"
+	// SignalJoin fails while the consumer cannot join its group (the coordinator does not
+	// answer, or refuses): no partition is consumed then. A rebalance in progress is an
+	// answer, not a failure.
+	SignalJoin = "consumer group join"
+)
+
+// FetchSignal names the fetches of a partition, a signal that fails while the partition's
+// reader reports errors (it retries connections by itself and reports after several
+// failed attempts).
+func FetchSignal(partition int) string { return "fetches of partition " + strconv.Itoa(partition) }
 
 // Observer receives the consumer's measurements. Implementations must be cheap and safe for
 // concurrent use.
@@ -203,11 +225,16 @@ func (c *Consumer[B]) Run(l Lifecycle) error {
 			if errors.Is(err, kafka.ErrGroupClosed) {
 				break
 			}
+			if !errors.Is(err, kafka.RebalanceInProgress) {
+				c.cfg.Health.Failing(DependencyKafka, SignalJoin, err)
+			}
 			log.Warn("consumer group: joining failed, retrying", "err", err)
 			continue
 		}
+		c.cfg.Health.Answering(DependencyKafka, SignalJoin)
 		c.startGeneration(l, gen, &running)
 	}
+	c.cfg.Health.Answering(DependencyKafka, SignalJoin)
 	stopLag()
 	running.Wait()
 	if err := group.Close(); err != nil && !errors.Is(err, kafka.ErrGroupClosed) {
@@ -285,5 +312,7 @@ func (nopObserver) Retry(string)         {}
 
 type nopHealth struct{}
 
-func (nopHealth) Retrying(string, time.Time) {}
-func (nopHealth) Recovered(string)           {}
+func (nopHealth) Retrying(string, time.Time)    {}
+func (nopHealth) Recovered(string)              {}
+func (nopHealth) Failing(string, string, error) {}
+func (nopHealth) Answering(string, string)      {}

@@ -116,6 +116,40 @@ func TestFetchBatchRetriesFailedFetches(t *testing.T) {
 	}
 }
 
+// TestFetchFailuresAreAKafkaSignal (issue 17, item 1): Health learns that the fetches of a
+// partition fail, for as long as they fail, and that they answer again with the next record
+// or once the partition stops trying, so that /readyz can name Kafka.
+func TestFetchFailuresAreAKafkaSignal(t *testing.T) {
+	rec := newRecorder()
+	cfg := testConfig(rec)
+	cfg.Retry.Sleep = func(context.Context, time.Duration) error { return nil }
+	cfg.BatchMaxRecords = 1
+	q := &queue{items: append([]any{errors.New("broker down"), errors.New("still down")}, messages(3, 2, 1)...)}
+	cfg.fetchBatch(context.Background(), 4, q, nil)
+	want := []string{
+		"failing kafka fetches of partition 4: broker down",
+		"failing kafka fetches of partition 4: still down",
+		"answering kafka fetches of partition 4",
+	}
+	if got := rec.signalLog(); !slices.Equal(got, want) {
+		t.Fatalf("signals %q, want %q", got, want)
+	}
+	cfg.fetchBatch(context.Background(), 4, q, nil)
+	if got := rec.signalLog(); len(got) != len(want) {
+		t.Fatalf("a fetch that did not fail reported signals: %q", got[len(want):])
+	}
+
+	rec = newRecorder()
+	cfg = testConfig(rec)
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg.Retry.Sleep = func(context.Context, time.Duration) error { cancel(); return context.Canceled }
+	cfg.fetchBatch(ctx, 1, &queue{items: []any{errors.New("down")}}, nil)
+	want = []string{"failing kafka fetches of partition 1: down", "answering kafka fetches of partition 1"}
+	if got := rec.signalLog(); !slices.Equal(got, want) {
+		t.Fatalf("a partition that stopped while failing: signals %q, want %q", got, want)
+	}
+}
+
 // TestFetchBatchEndsWithItsContext: no record when the context ends, whether the reader
 // waits or keeps failing.
 func TestFetchBatchEndsWithItsContext(t *testing.T) {

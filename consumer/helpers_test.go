@@ -26,6 +26,7 @@ type recorder struct {
 	retries   []string
 	retrying  map[string]bool
 	recovered []string
+	signals   []string // "failing SIGNAL: ERR" and "answering SIGNAL", in order
 }
 
 func newRecorder() *recorder {
@@ -58,6 +59,23 @@ func (r *recorder) Recovered(name string) {
 	}
 	delete(r.retrying, name)
 	r.mu.Unlock()
+}
+
+func (r *recorder) Failing(dependency, signal string, err error) {
+	r.mu.Lock()
+	r.signals = append(r.signals, "failing "+dependency+" "+signal+": "+err.Error())
+	r.mu.Unlock()
+}
+func (r *recorder) Answering(dependency, signal string) {
+	r.mu.Lock()
+	r.signals = append(r.signals, "answering "+dependency+" "+signal)
+	r.mu.Unlock()
+}
+
+func (r *recorder) signalLog() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.signals...)
 }
 
 func (r *recorder) snapshot() (inFlight int, retries []string, stillRetrying int) {

@@ -38,7 +38,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 	})
 	probeCtx, stopProbes := context.WithCancel(context.Background())
-	probing.Go(func() { w.health.Run(probeCtx, 2*time.Second, 2*time.Second) })
+	// A probe a second, each bounded by 2 s: /readyz turns within 3 s of a dependency
+	// stopped, hung or refusing, and back within 3 s of its return (issue 17).
+	probing.Go(func() { w.health.Run(probeCtx, time.Second, 2*time.Second) })
 
 	life, release := consumer.Graceful(ctx, w.cfg.ShutdownTimeout)
 	stopLog := context.AfterFunc(ctx, func() {

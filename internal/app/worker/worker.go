@@ -215,10 +215,7 @@ func (w *Worker) consumerConfig() consumer.Config {
 
 // listen opens the HTTP listener and registers the readiness checks of Kafka and Redis.
 func (w *Worker) listen() error {
-	w.health.AddCheck("kafka", func(ctx context.Context) error {
-		_, err := w.kafka.Client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{w.cfg.TopicRequests}})
-		return err
-	})
+	w.watchKafka()
 	w.health.AddCheck("redis", w.probeRedis)
 	l, err := net.Listen("tcp", w.cfg.HTTPAddr)
 	if err != nil {

@@ -1,5 +1,11 @@
 // Package health answers /healthz and /readyz: the process is alive, and it is ready while
 // its dependencies answer and no partition has been stuck in retries for too long.
+//
+// A dependency is judged two ways: by a probe that asks it on a schedule (Check, run by
+// Run), and by the signals of the code that uses it (Failing and Answering: the consumer
+// reports its failed joins and fetches). A probe's failure counts at once; a signal's only
+// once it has failed for longer than SignalAfter, so that one failed fetch during a leader
+// change or a rebalance does not flap readiness. /readyz names the dependency at fault.
 package health
 
 import (
@@ -21,11 +27,26 @@ type Health struct {
 	stuckAfter time.Duration
 	now        func() time.Time
 
-	mu       sync.Mutex
-	checks   map[string]Check
-	failures map[string]error     // last result of each check (nil = ok)
-	retrying map[string]time.Time // partition -> first failure of its current retries
-	onChange func(ready bool)
+	mu          sync.Mutex
+	checks      map[string]Check
+	failures    map[string]error     // last result of each check (nil = ok)
+	retrying    map[string]time.Time // partition -> first failure of its current retries
+	signals     map[signalKey]signalState
+	signalAfter time.Duration
+	onChange    func(ready bool)
+}
+
+// DefaultSignalAfter is how long a dependency's signal (a consumer group join, a partition's
+// fetches) must keep failing before it makes the worker not ready.
+const DefaultSignalAfter = 10 * time.Second
+
+// signalKey names one signal of a dependency ("kafka", "consumer group join").
+type signalKey struct{ dependency, signal string }
+
+// signalState is the current run of failures of a signal.
+type signalState struct {
+	since time.Time // first failure of the run
+	err   error     // last failure
 }
 
 // New returns a tracker: a partition in retries for longer than stuckAfter makes it not
@@ -35,7 +56,40 @@ func New(stuckAfter time.Duration, now func() time.Time) *Health {
 		now = time.Now
 	}
 	return &Health{stuckAfter: stuckAfter, now: now, checks: map[string]Check{},
-		failures: map[string]error{}, retrying: map[string]time.Time{}}
+		failures: map[string]error{}, retrying: map[string]time.Time{},
+		signals: map[signalKey]signalState{}, signalAfter: DefaultSignalAfter}
+}
+
+// SignalAfter sets how long a signal must keep failing before it counts
+// (DefaultSignalAfter until called).
+func (h *Health) SignalAfter(d time.Duration) {
+	h.mu.Lock()
+	h.signalAfter = d
+	h.mu.Unlock()
+}
+
+// Failing records that a signal of a dependency failed with err (the consumer's
+// "consumer group join" of "kafka", say). The first failure of a run of failures gives its
+// start: once the run is longer than SignalAfter, the worker is not ready, and /readyz
+// names the dependency, the signal, how long and the last error.
+func (h *Health) Failing(dependency, signal string, err error) {
+	k := signalKey{dependency, signal}
+	h.mu.Lock()
+	st, ok := h.signals[k]
+	if !ok {
+		st.since = h.now()
+	}
+	st.err = err
+	h.signals[k] = st
+	h.mu.Unlock()
+}
+
+// Answering records that a signal succeeded again, or stopped being tried (a revoked
+// partition): its run of failures ends.
+func (h *Health) Answering(dependency, signal string) {
+	h.mu.Lock()
+	delete(h.signals, signalKey{dependency, signal})
+	h.mu.Unlock()
 }
 
 // OnChange sets a function called with the readiness after every evaluation (for a gauge).
@@ -103,6 +157,7 @@ func (h *Health) Ready() error {
 			problems = append(problems, name+": "+err.Error())
 		}
 	}
+	problems = append(problems, h.failingSignalsLocked()...)
 	if stuck := h.stuckLocked(); len(stuck) > 0 {
 		problems = append(problems, fmt.Sprintf("partitions in retries for more than %v: %s", h.stuckAfter, strings.Join(stuck, ", ")))
 	}
@@ -110,6 +165,19 @@ func (h *Health) Ready() error {
 		return fmt.Errorf("%s", strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// failingSignalsLocked describes the signals failing for longer than signalAfter, sorted.
+func (h *Health) failingSignalsLocked() []string {
+	var out []string
+	now := h.now()
+	for k, st := range h.signals {
+		if d := now.Sub(st.since); d > h.signalAfter {
+			out = append(out, fmt.Sprintf("%s: %s failing for %v: %v", k.dependency, k.signal, d.Round(time.Second), st.err))
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Run probes every check each interval (each bounded by timeout) until ctx ends, so that

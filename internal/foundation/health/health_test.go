@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
@@ -82,5 +83,61 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 5s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestFailingSignalMakesNotReadyAfterItsBound (issue 17, item 1): a signal of a dependency
+// (the consumer's joins, a partition's fetches) counts once it has failed for longer than
+// SignalAfter; /readyz then names the dependency, the signal and the last error, and the
+// signal answering again makes the worker ready again.
+func TestFailingSignalMakesNotReadyAfterItsBound(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := New(time.Minute, func() time.Time { return now })
+	h.SignalAfter(10 * time.Second)
+	h.Failing("kafka", "consumer group join", errors.New("dial tcp: connection refused"))
+	now = now.Add(9 * time.Second)
+	h.Failing("kafka", "consumer group join", errors.New("i/o timeout")) // the run goes on from its first failure
+	if err := h.Ready(); err != nil {
+		t.Fatalf("not failing for long enough yet: %v", err)
+	}
+	now = now.Add(2 * time.Second)
+	err := h.Ready()
+	if want := "kafka: consumer group join failing for 11s: i/o timeout"; err == nil || err.Error() != want {
+		t.Fatalf("Ready() = %v, want %q", err, want)
+	}
+	h.Answering("kafka", "consumer group join")
+	if err := h.Ready(); err != nil {
+		t.Fatalf("answering again: %v", err)
+	}
+	// A new run of failures starts from its own first failure.
+	h.Failing("kafka", "consumer group join", errors.New("refused"))
+	now = now.Add(5 * time.Second)
+	if err := h.Ready(); err != nil {
+		t.Fatalf("a new run of failures counted the old one: %v", err)
+	}
+}
+
+// TestReadyNamesEveryCause: /readyz lists the failed probes, the failing signals and the
+// stuck partitions, each under its name, in a stable order.
+func TestReadyNamesEveryCause(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := New(time.Minute, func() time.Time { return now })
+	h.AddCheck("redis", func(context.Context) error { return errors.New("connection refused") })
+	h.AddCheck("kafka", func(context.Context) error { return errors.New("no broker answers") })
+	h.probe(context.Background(), time.Second)
+	h.Failing("kafka", "fetches of partition 2", errors.New("EOF"))
+	h.Retrying("2", now)
+	now = now.Add(2 * time.Minute)
+	srv := httptest.NewServer(h.Handler())
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	want := "not ready: kafka: no broker answers; redis: connection refused; kafka: fetches of partition 2 failing for 2m0s: EOF; partitions in retries for more than 1m0s: 2\n"
+	if resp.StatusCode != 503 || string(body) != want {
+		t.Fatalf("/readyz: %d %q, want 503 %q", resp.StatusCode, body, want)
 	}
 }
