@@ -230,36 +230,46 @@ func spareAddr(t testing.TB) string {
 }
 
 // readyz returns the status and body of the worker's /readyz (0 when it does not answer).
-func (r *rig) readyz() (int, string) {
-	c := http.Client{Timeout: time.Second}
-	resp, err := c.Get("http://" + r.cfg.HTTPAddr + "/readyz")
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, strings.TrimSpace(string(body))
-}
+func (r *rig) readyz() (int, string) { return get("http://" + r.cfg.HTTPAddr + "/readyz") }
 
-// waitReadiness polls /readyz every 50 ms until its status is want (and its body holds
-// every one of contains), and returns how long that took and the body.
+// waitReadiness waits until /readyz answers want with every one of contains in its body,
+// and returns how long that took and the body.
 func (r *rig) waitReadiness(t *testing.T, want int, timeout time.Duration, contains ...string) (time.Duration, string) {
 	t.Helper()
-	start := time.Now()
-	var status int
-	var body string
-	for time.Since(start) < timeout {
-		if status, body = r.readyz(); status == want && containsAll(body, contains) {
-			return time.Since(start), body
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("/readyz after %v: %d %q, want %d with %q", timeout, status, body, want, contains)
-	return 0, ""
+	return waitStatus(t, r.readyz, want, timeout, contains...)
 }
 
 func (r *rig) waitReady(t *testing.T, timeout time.Duration) {
 	r.waitReadiness(t, http.StatusOK, timeout)
+}
+
+// get returns the status and the body of a GET (status 0 when nothing answers).
+func get(url string) (int, string) {
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, strings.TrimSpace(string(b))
+}
+
+// waitStatus polls probe every 50 ms until it answers want with every one of contains in
+// its body; it returns how long that took and the body.
+func waitStatus(t *testing.T, probe func() (int, string), want int, timeout time.Duration, contains ...string) (time.Duration, string) {
+	t.Helper()
+	start := time.Now()
+	for {
+		status, body := probe()
+		if status == want && containsAll(body, contains) {
+			return time.Since(start), body
+		}
+		if time.Since(start) > timeout {
+			t.Fatalf("after %v: %d %q, want %d with %q", timeout, status, body, want, contains)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func containsAll(s string, subs []string) bool {
@@ -376,6 +386,16 @@ func (r *rig) felt(t *testing.T, f networkFault, eventsBefore int, retriedBefore
 		t.Fatalf("%s: no event published during a slowdown (%d before, %d after)", f.name, eventsBefore, events)
 	}
 	t.Logf("%s: %d events before the fault, %d at its end; retries %v", f.name, eventsBefore, events, felt)
+}
+
+// gauge returns the value of a gauge of the worker (without labels).
+func (r *rig) gauge(t *testing.T, name string) float64 {
+	t.Helper()
+	ms := r.metric(t, name)
+	if len(ms) != 1 {
+		t.Fatalf("%s: %d series, want 1", name, len(ms))
+	}
+	return ms[0].GetGauge().GetValue()
 }
 
 // retries returns the worker's ordergate_retries_total by cause.

@@ -40,13 +40,21 @@ type Health struct {
 // fetches) must keep failing before it makes the worker not ready.
 const DefaultSignalAfter = 10 * time.Second
 
+// SignalQuiet ends a run of failures that nothing ended explicitly: a signal that reported
+// no failure for this long answers again. A partition's reader reports its errors but
+// not its recovery (an idle partition has no record to show for it); failures keep coming
+// at least every 11 s while a dependency fails (kafka-go's 10 s timeouts, then a 1 s
+// backoff).
+const SignalQuiet = 15 * time.Second
+
 // signalKey names one signal of a dependency ("kafka", "consumer group join").
 type signalKey struct{ dependency, signal string }
 
 // signalState is the current run of failures of a signal.
 type signalState struct {
 	since time.Time // first failure of the run
-	err   error     // last failure
+	last  time.Time // last failure
+	err   error     // last failure's error
 }
 
 // New returns a tracker: a partition in retries for longer than stuckAfter makes it not
@@ -71,15 +79,17 @@ func (h *Health) SignalAfter(d time.Duration) {
 // Failing records that a signal of a dependency failed with err (the consumer's
 // "consumer group join" of "kafka", say). The first failure of a run of failures gives its
 // start: once the run is longer than SignalAfter, the worker is not ready, and /readyz
-// names the dependency, the signal, how long and the last error.
+// names the dependency, the signal, how long and the last error. The run ends with
+// Answering, or after SignalQuiet without a failure.
 func (h *Health) Failing(dependency, signal string, err error) {
 	k := signalKey{dependency, signal}
 	h.mu.Lock()
+	now := h.now()
 	st, ok := h.signals[k]
-	if !ok {
-		st.since = h.now()
+	if !ok || now.Sub(st.last) > SignalQuiet {
+		st.since = now
 	}
-	st.err = err
+	st.last, st.err = now, err
 	h.signals[k] = st
 	h.mu.Unlock()
 }
@@ -167,11 +177,16 @@ func (h *Health) Ready() error {
 	return nil
 }
 
-// failingSignalsLocked describes the signals failing for longer than signalAfter, sorted.
+// failingSignalsLocked describes the signals failing for longer than signalAfter, sorted;
+// it forgets the runs that went quiet.
 func (h *Health) failingSignalsLocked() []string {
 	var out []string
 	now := h.now()
 	for k, st := range h.signals {
+		if now.Sub(st.last) > SignalQuiet {
+			delete(h.signals, k)
+			continue
+		}
 		if d := now.Sub(st.since); d > h.signalAfter {
 			out = append(out, fmt.Sprintf("%s: %s failing for %v: %v", k.dependency, k.signal, d.Round(time.Second), st.err))
 		}

@@ -117,6 +117,30 @@ func TestFailingSignalMakesNotReadyAfterItsBound(t *testing.T) {
 	}
 }
 
+// TestQuietSignalAnswersAgain: a partition's reader reports its errors, not its recovery,
+// and an idle partition fetches no record to show for it. Failures at most 11 s apart
+// (kafka-go's timeouts) keep a run going; SignalQuiet without one ends it.
+func TestQuietSignalAnswersAgain(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := New(time.Minute, func() time.Time { return now })
+	for range 3 {
+		h.Failing("kafka", "fetches of partition 1", errors.New("EOF"))
+		now = now.Add(11 * time.Second)
+	}
+	if err := h.Ready(); err == nil || !strings.Contains(err.Error(), "fetches of partition 1 failing for 33s") {
+		t.Fatalf("failures 11 s apart: Ready() = %v, want failing for 33s", err)
+	}
+	now = now.Add(SignalQuiet - 11*time.Second + time.Millisecond)
+	if err := h.Ready(); err != nil {
+		t.Fatalf("quiet for %v: %v", SignalQuiet, err)
+	}
+	h.Failing("kafka", "fetches of partition 1", errors.New("EOF"))
+	now = now.Add(5 * time.Second)
+	if err := h.Ready(); err != nil {
+		t.Fatalf("a failure after a quiet spell counted the old run: %v", err)
+	}
+}
+
 // TestReadyNamesEveryCause: /readyz lists the failed probes, the failing signals and the
 // stuck partitions, each under its name, in a stable order.
 func TestReadyNamesEveryCause(t *testing.T) {
@@ -125,9 +149,11 @@ func TestReadyNamesEveryCause(t *testing.T) {
 	h.AddCheck("redis", func(context.Context) error { return errors.New("connection refused") })
 	h.AddCheck("kafka", func(context.Context) error { return errors.New("no broker answers") })
 	h.probe(context.Background(), time.Second)
-	h.Failing("kafka", "fetches of partition 2", errors.New("EOF"))
 	h.Retrying("2", now)
-	now = now.Add(2 * time.Minute)
+	for range 12 { // a reader reports an error every 10 s for 2 minutes
+		h.Failing("kafka", "fetches of partition 2", errors.New("EOF"))
+		now = now.Add(10 * time.Second)
+	}
 	srv := httptest.NewServer(h.Handler())
 	defer srv.Close()
 	resp, err := srv.Client().Get(srv.URL + "/readyz")
