@@ -196,13 +196,22 @@ type rig struct {
 	worker                  *testkit.Process
 }
 
+// rigOptions change a rig's parts.
+type rigOptions struct {
+	redisAddr string                                        // the Redis behind the proxy (default: the shared one)
+	intercept func(http.ResponseWriter, *http.Request) bool // see inventoryStub
+}
+
 // newRig builds the rig; startWorker starts its worker.
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T, opts rigOptions) *rig {
 	t.Helper()
 	r := &rig{}
 	r.c, r.kafka = proxiedCluster(t, 6)
-	r.redis = newProxy(t, "redis", testredis.Shared(t))
-	stub := inventoryStub(t, fileInventory(t), nil)
+	if opts.redisAddr == "" {
+		opts.redisAddr = testredis.Shared(t)
+	}
+	r.redis = newProxy(t, "redis", opts.redisAddr)
+	stub := inventoryStub(t, fileInventory(t), opts.intercept)
 	r.inventory = newProxy(t, "inventory", strings.TrimPrefix(stub, "http://"))
 	r.cfg = testkit.Config(t, r.c, r.redis.addr(), testredis.Prefix(t))
 	r.cfg.InventoryURL = "http://" + r.inventory.addr()
@@ -346,7 +355,7 @@ func TestNetworkFaults(t *testing.T) {
 		t.Run(strings.ReplaceAll(f.name, " ", "_"), func(t *testing.T) {
 			t.Parallel()
 			const n = 1200
-			r := newRig(t)
+			r := newRig(t, rigOptions{})
 			r.startWorker(t)
 			r.c.Produce(t, records(n/2, 0)...)
 			r.c.WaitEvents(t, n/4, time.Minute)
@@ -400,11 +409,16 @@ func (r *rig) gauge(t *testing.T, name string) float64 {
 
 // retries returns the worker's ordergate_retries_total by cause.
 func (r *rig) retries(t *testing.T) map[string]float64 {
+	return r.counters(t, "ordergate_retries_total", "cause")
+}
+
+// counters returns the values of a counter vector of the worker by the value of label.
+func (r *rig) counters(t *testing.T, name, label string) map[string]float64 {
 	t.Helper()
 	out := map[string]float64{}
-	for _, m := range r.metric(t, "ordergate_retries_total") {
+	for _, m := range r.metric(t, name) {
 		for _, l := range m.GetLabel() {
-			if l.GetName() == "cause" {
+			if l.GetName() == label {
 				out[l.GetValue()] = m.GetCounter().GetValue()
 			}
 		}

@@ -45,7 +45,7 @@ func TestKafkaReadiness(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := newRig(t)
+			r := newRig(t, rigOptions{})
 			r.startWorker(t)
 			const n = 300
 			r.c.Produce(t, records(n/2, 0)...)
