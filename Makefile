@@ -3,7 +3,7 @@ GO          ?= go
 FUZZTIME    ?= 10s
 PKGS        := ./...
 
-.PHONY: test check vet fmt unit fuzz vulncheck bench tools poison perf
+.PHONY: test check vet fmt unit fuzz vulncheck bench tools poison perf soak
 
 ## test: everything CI checks: formatting, vet, the unit and integration tests with the race
 ## detector, a short run of every fuzz target, and govulncheck. Starts Redis when none answers.
@@ -54,3 +54,7 @@ perf: tools
 ## poison: 10,000 records of random bytes up to 1 MiB, all rejected; reports peak RSS.
 poison: tools
 	$(GO) test -tags long -count=1 -run TestPoisonFlood -v -timeout 20m ./tests/faults
+
+## soak: the network fault matrix at length (20,000 records a row, faults held 30 s).
+soak: tools
+	$(GO) test -tags long -count=1 -run TestNetworkFaultsSoak -v -timeout 30m ./tests/faults

@@ -5,10 +5,8 @@
 package faults
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -121,27 +119,24 @@ func TestRedisFrozen(t *testing.T) {
 // 3. The inventory answers 503, then hangs past its timeout.
 func TestInventoryUnavailableThenHanging(t *testing.T) {
 	c := testkit.NewCluster(t, 6, nil)
-	inv := fileInventory(t)
 	var mode atomic.Value
 	mode.Store("ok")
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	url := inventoryStub(t, fileInventory(t), func(w http.ResponseWriter, r *http.Request) bool {
 		switch mode.Load().(string) {
 		case "503":
 			http.Error(w, "maintenance", http.StatusServiceUnavailable)
-			return
+			return true
 		case "hang":
 			select {
 			case <-r.Context().Done():
 			case <-time.After(5 * time.Second):
 			}
-			return
+			return true
 		}
-		list, _ := inv.Find(r.Context(), order.Lookup{Criterion: order.ByID, Value: r.URL.Query().Get("id")})
-		json.NewEncoder(w).Encode(list)
-	}))
-	defer srv.Close()
+		return false
+	})
 	cfg := testkit.Config(t, c, testredis.Shared(t), testredis.Prefix(t))
-	cfg.InventoryURL = srv.URL
+	cfg.InventoryURL = url
 	cfg.InventoryTimeout = 300 * time.Millisecond
 	const n = 3000
 	testkit.StartWorker(t, cfg, worker.Options{})

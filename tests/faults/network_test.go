@@ -303,9 +303,9 @@ func (r *rig) stop(t *testing.T) {
 }
 
 // networkFault is one row of the network fault matrix: toxics on one dependency's proxy,
-// held while records flow. A row proves that its fault was felt: a slowdown lets events
-// out during the fault; an outage makes the worker retry with one of causes, and, when
-// notReady is set, makes /readyz answer 503 naming it.
+// held while records flow, for hold at least. A row proves that its fault was felt: a
+// slowdown lets events out during the fault; an outage makes the worker retry with one of
+// causes, and, when notReady is set, makes /readyz answer 503 naming it.
 type networkFault struct {
 	name     string
 	target   func(*rig) *proxy
@@ -323,10 +323,8 @@ func onKafka(r *rig) *proxy     { return r.kafka }
 var kafkaCauses = []string{"kafka_fetch", "kafka_produce", "kafka_commit"}
 
 // networkFaults are the rows: each dependency latent, hung, reset, throttled to 1 KB/s
-// and cut after 200 bytes of a reply. A hung inventory holds each call for its whole 1 s
-// timeout and a batch's calls 16 at a time, hence its longer hold; kafka-go waits 10 s
-// for a hung broker before it errs, so a 3 s hang of Kafka shows in readiness, not in
-// retries.
+// and cut after 200 bytes of a reply. kafka-go waits 10 s for a hung broker before it
+// errs, so a 3 s hang of Kafka shows in readiness, not in retries.
 var networkFaults = []networkFault{
 	{name: "Redis 300±100 ms latency", target: onRedis, toxics: []toxic{latency}, hold: 3 * time.Second, slowdown: true},
 	{name: "Redis hung (replies dropped)", target: onRedis, toxics: []toxic{hang}, hold: 3 * time.Second, causes: []string{"redis"}, notReady: "redis"},
@@ -334,7 +332,7 @@ var networkFaults = []networkFault{
 	{name: "Redis at 1 KB/s", target: onRedis, toxics: []toxic{bandwidth}, hold: 3 * time.Second, causes: []string{"redis"}},
 	{name: "Redis replies cut after 200 bytes", target: onRedis, toxics: []toxic{truncated}, hold: 3 * time.Second, causes: []string{"redis"}},
 	{name: "inventory 300±100 ms latency", target: onInventory, toxics: []toxic{latency}, hold: 3 * time.Second, slowdown: true},
-	{name: "inventory hung past its 1 s timeout", target: onInventory, toxics: []toxic{hang}, hold: 5 * time.Second, causes: []string{"inventory_timeout"}},
+	{name: "inventory hung past its 1 s timeout", target: onInventory, toxics: []toxic{hang}, hold: 3 * time.Second, causes: []string{"inventory_timeout"}},
 	{name: "inventory connections reset", target: onInventory, toxics: []toxic{reset}, hold: 3 * time.Second, causes: []string{"inventory_unavailable"}},
 	{name: "inventory at 1 KB/s", target: onInventory, toxics: []toxic{bandwidth}, hold: 3 * time.Second, slowdown: true},
 	{name: "inventory replies cut after 200 bytes", target: onInventory, toxics: []toxic{truncated}, hold: 3 * time.Second, causes: []string{"inventory_unavailable", "inventory_body"}},
@@ -351,10 +349,19 @@ var networkFaults = []networkFault{
 // The checker then finds every input with its event, no rejection (every request is
 // valid), no repeat with a new id and the order of each key kept.
 func TestNetworkFaults(t *testing.T) {
+	t.Parallel()
+	runNetworkFaults(t, 1200, 0)
+}
+
+// runNetworkFaults runs every row with n records, each fault held for hold (or the row's
+// own hold when zero).
+func runNetworkFaults(t *testing.T, n int, hold time.Duration) {
 	for i, f := range networkFaults {
+		if hold > 0 {
+			f.hold = hold
+		}
 		t.Run(strings.ReplaceAll(f.name, " ", "_"), func(t *testing.T) {
 			t.Parallel()
-			const n = 1200
 			r := newRig(t, rigOptions{})
 			r.startWorker(t)
 			r.c.Produce(t, records(n/2, 0)...)
@@ -374,27 +381,36 @@ func TestNetworkFaults(t *testing.T) {
 	}
 }
 
-// felt fails the test when the fault was not felt (see networkFault).
+// felt waits until the fault is felt (see networkFault), for 20 s at most: the fault is
+// held that long then. A hung inventory, say, fails a batch only once its calls, 16 at a
+// time, have each waited for their timeout.
 func (r *rig) felt(t *testing.T, f networkFault, eventsBefore int, retriedBefore map[string]float64) {
 	t.Helper()
 	if f.notReady != "" {
 		r.waitReadiness(t, http.StatusServiceUnavailable, 10*time.Second, f.notReady)
 	}
-	retried := r.retries(t)
-	var felt []string
-	for _, c := range f.causes {
-		if retried[c] > retriedBefore[c] {
-			felt = append(felt, fmt.Sprintf("%s +%.0f", c, retried[c]-retriedBefore[c]))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		retried := r.retries(t)
+		var felt []string
+		for _, c := range f.causes {
+			if retried[c] > retriedBefore[c] {
+				felt = append(felt, fmt.Sprintf("%s +%.0f", c, retried[c]-retriedBefore[c]))
+			}
 		}
+		events := r.c.Events(t)
+		if (len(f.causes) == 0 || len(felt) > 0) && (!f.slowdown || events > eventsBefore) {
+			t.Logf("%s: %d events before the fault, %d at its end; retries %v", f.name, eventsBefore, events, felt)
+			return
+		}
+		if time.Now().After(deadline) {
+			if f.slowdown {
+				t.Fatalf("%s: no event published during a slowdown (%d before, %d after)", f.name, eventsBefore, events)
+			}
+			t.Fatalf("%s: no retry with cause %v during the fault (retries %v): the fault was not on the worker's path", f.name, f.causes, retried)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	events := r.c.Events(t)
-	switch {
-	case len(f.causes) > 0 && len(felt) == 0:
-		t.Fatalf("%s: no retry with cause %v during the fault (retries %v): the fault was not on the worker's path", f.name, f.causes, retried)
-	case f.slowdown && events <= eventsBefore:
-		t.Fatalf("%s: no event published during a slowdown (%d before, %d after)", f.name, eventsBefore, events)
-	}
-	t.Logf("%s: %d events before the fault, %d at its end; retries %v", f.name, eventsBefore, events, felt)
 }
 
 // gauge returns the value of a gauge of the worker (without labels).

@@ -29,6 +29,7 @@ const readinessBound = 5 * time.Second
 // Broken on purpose (the check back on kafka.Client.Metadata), each case failed with
 // `after 10s: 200 "ready", want 503 with ["kafka: "]`.
 func TestKafkaReadiness(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name          string
 		fail, recover func(p *proxy, t testing.TB)
@@ -84,6 +85,7 @@ func TestKafkaReadiness(t *testing.T) {
 // Broken on purpose (the consumer not reporting its failures), both cases failed with
 // `after 40s: 200 "ready", want 503 with ["kafka: ... failing for "]`.
 func TestKafkaReadinessFromConsumerSignals(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		fault kfake.Fault

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -48,21 +47,17 @@ func TestServeStaleDuringInventoryOutage(t *testing.T) {
 		staleFor time.Duration
 	}{{"on", 10 * time.Minute}, {"off", 0}} {
 		t.Run(tc.name, func(t *testing.T) {
-			inv := fileInventory(t)
 			var down atomic.Bool
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if down.Load() {
+			url := inventoryStub(t, fileInventory(t), func(w http.ResponseWriter, _ *http.Request) bool {
+				d := down.Load()
+				if d {
 					http.Error(w, "maintenance", http.StatusServiceUnavailable)
-					return
 				}
-				list, _ := inv.Find(r.Context(), order.Lookup{Criterion: order.ByID, Value: r.URL.Query().Get("id")})
-				w.Header().Set("Content-Type", "application/json")
-				json.NewEncoder(w).Encode(list)
-			}))
-			defer srv.Close()
+				return d
+			})
 			c := testkit.NewCluster(t, 6, nil)
 			cfg := testkit.Config(t, c, testredis.Shared(t), testredis.Prefix(t))
-			cfg.InventoryURL = srv.URL
+			cfg.InventoryURL = url
 			cfg.InventoryTimeout = 300 * time.Millisecond
 			cfg.CacheTTL = 2 * time.Second
 			cfg.CacheStaleFor = tc.staleFor
