@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 
@@ -67,7 +68,7 @@ func (k *Kafka) ask(ctx context.Context, broker string) error {
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
 	if _, err := conn.Brokers(); err != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) {
 			return fmt.Errorf("%s: no answer within the probe's deadline: %w", broker, err)
 		}
 		return fmt.Errorf("%s: %w", broker, err)
