@@ -22,7 +22,8 @@ type variable struct {
 	index   int          // field index in Config
 	typ     reflect.Type // field type
 	secret  bool         // a Secret field
-	maskURL bool         // shown as a URL with only its password masked
+	maskURL bool         // shown as a URL with its secrets masked (MaskURL)
+	alone   reflect.Type // a struct of this field alone, for envconfig.Process
 }
 
 // variables lists every variable in the field order of Config.
@@ -41,6 +42,7 @@ func describe() []variable {
 			typ:     f.Type,
 			secret:  f.Type == reflect.TypeFor[Secret](),
 			maskURL: f.Tag.Get("mask") == "url",
+			alone:   reflect.StructOf([]reflect.StructField{{Name: f.Name, Type: f.Type, Tag: f.Tag}}),
 		})
 	}
 	return vars
@@ -56,19 +58,40 @@ func describe() []variable {
 //
 // The warnings name unknown ORDERGATE_* variables (likely typos) and
 // settings that work but are probably not meant; they are returned with the
-// error too, since a typo often explains it. The error is an *Error naming
-// the first bad variable in the contract's order.
+// error too, since a typo often explains it. The error reports every bad
+// variable: an *Error when there is one, an Errors (one line each, in the
+// contract's order) when there are several.
 func Load() (Config, []string, error) {
+	c, warnings, errs := LoadPartial()
+	if len(errs) > 0 {
+		return Config{}, warnings, errs.err()
+	}
+	return c, warnings, nil
+}
+
+// LoadPartial is Load for diagnostics (`ordergate doctor`): it returns every
+// value that could be read and checked, the variables named in errs left at
+// their zero value, so that a caller can still check what does not depend on
+// them.
+func LoadPartial() (Config, []string, Errors) {
 	warnings := unknownVariables(os.Environ())
 	var c Config
-	if err := envconfig.Process("", &c); err != nil {
-		return Config{}, warnings, parseError(err)
+	var errs Errors
+	fields := reflect.ValueOf(&c).Elem()
+	for _, v := range variables {
+		// envconfig stops at the first value it cannot parse: each variable is read
+		// on its own, so that every bad value is reported.
+		one := reflect.New(v.alone)
+		if err := envconfig.Process("", one.Interface()); err != nil {
+			errs.add(parseError(err))
+			continue
+		}
+		fields.Field(v.index).Set(one.Elem().Field(0))
 	}
-	if err := checkAsGiven(&c); err != nil {
-		return Config{}, warnings, err
-	}
-	if err := validate(&c); err != nil {
-		return Config{}, warnings, err
+	errs.add(checkAsGiven(&c))
+	errs.add(validate(&c))
+	if len(errs) > 0 {
+		return c, warnings, errs.sorted()
 	}
 	return c, append(warnings, c.advice()...), nil
 }
@@ -113,12 +136,14 @@ func parseError(err error) error {
 }
 
 // checkAsGiven applies to c, in the contract's order, the rules on values as
-// written that envconfig does not apply. Every duration of the worker is a
-// timeout, a TTL or a bound, so zero or negative is refused for all of them,
-// except 0 for a duration whose default is 0s (a feature 0 turns off).
+// written that envconfig does not apply, and returns every problem found.
+// Every duration of the worker is a timeout, a TTL or a bound, so zero or
+// negative is refused for all of them, except 0 for a duration whose default
+// is 0s (a feature 0 turns off).
 // An integer must be written in decimal: envconfig also takes Go's 0x, 0o
 // and 0b literals and underscores, and reads 010 as octal 8.
 func checkAsGiven(c *Config) error {
+	var errs Errors
 	fields := reflect.ValueOf(c).Elem()
 	for _, v := range variables {
 		raw, ok := os.LookupEnv(v.name)
@@ -129,15 +154,15 @@ func checkAsGiven(c *Config) error {
 		case time.Duration:
 			// A duration whose default is 0s is a feature that 0 turns off.
 			if x < 0 || x == 0 && v.def != "0s" {
-				return v.error(raw, "must be greater than 0")
+				errs.add(v.error(raw, "must be greater than 0"))
 			}
 		case int:
 			if !isDecimal(raw) {
-				return v.error(raw, "not a decimal integer")
+				errs.add(v.error(raw, "not a decimal integer"))
 			}
 		}
 	}
-	return nil
+	return errs.err()
 }
 
 // isDecimal reports whether s is an optional sign and decimal digits, with
@@ -155,16 +180,30 @@ func hasLeadingZero(s string) bool {
 }
 
 // error returns an *Error for v whose value is raw, masked as v requires.
+// The reason is scrubbed of the secrets of raw too: it may come from a
+// library that quotes part of the value (go-redis names the database number
+// it could not read, which is the tail of a password holding a '/').
 func (v variable) error(raw, reason string) *Error {
-	return &Error{Name: v.name, Value: v.show(raw), Reason: oneLine(reason)}
+	return &Error{Name: v.name, Value: v.show(raw), Reason: oneLine(scrubAll(reason, v.secrets(raw)))}
 }
 
-// show masks raw as v requires: a URL keeps all but its password, another
-// secret shows as *** when set.
+// secrets returns the texts of raw that must not be shown.
+func (v variable) secrets(raw string) []string {
+	switch {
+	case v.maskURL:
+		return urlSecrets(raw)
+	case v.secret && raw != "":
+		return []string{raw}
+	}
+	return nil
+}
+
+// show masks raw as v requires: a URL keeps all but its secrets (MaskURL),
+// another secret shows as *** when set.
 func (v variable) show(raw string) string {
 	switch {
 	case v.maskURL:
-		return maskPassword(raw)
+		return MaskURL(raw)
 	case v.secret:
 		return Secret(raw).String()
 	}

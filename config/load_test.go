@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -265,9 +266,84 @@ func TestBadValueMessageIsTheDocumentedLine(t *testing.T) {
 	}
 }
 
-func TestFirstBadVariableInContractOrderWins(t *testing.T) {
-	_, _, err := loadWith(t, []string{"ORDERGATE_BATCH_MAX_RECORDS=0", "ORDERGATE_LOG_LEVEL=loud", "ORDERGATE_TOPIC_DLQ=orders.requests"})
-	checkError(t, err, "ORDERGATE_TOPIC_DLQ", "same topic")
+// TestEveryBadVariableIsReported (issue 21, item 6): with several bad
+// values, every one is reported, one line each in the contract's order, and
+// not only the first; a value that cannot be parsed is reported once, not
+// again by a check that sees its zero value.
+func TestEveryBadVariableIsReported(t *testing.T) {
+	_, _, err := loadWith(t, []string{
+		"ORDERGATE_BATCH_MAX_RECORDS=0", "ORDERGATE_LOG_LEVEL=loud", "ORDERGATE_TOPIC_DLQ=orders.requests",
+		"ORDERGATE_CACHE_TTL=soon", "ORDERGATE_KAFKA_TLS_ENABLED=yes", "ORDERGATE_KAFKA_TLS_CA_FILE=/nonexistent/ca.pem",
+		"ORDERGATE_INVENTORY_CONCURRENCY=many", "ORDERGATE_KAFKA_SASL_MECHANISM=PLAIN",
+	})
+	want := []string{
+		`ORDERGATE_TOPIC_DLQ="orders.requests": same topic as ORDERGATE_TOPIC_REQUESTS; the four topics must differ`,
+		`ORDERGATE_CACHE_TTL="soon": not a duration (e.g. 10m, 30s)`,
+		`ORDERGATE_LOG_LEVEL="loud": must be debug, info, warn or error`,
+		`ORDERGATE_KAFKA_SASL_USERNAME="": required when ORDERGATE_KAFKA_SASL_MECHANISM is set`,
+		`ORDERGATE_KAFKA_SASL_PASSWORD="": required when ORDERGATE_KAFKA_SASL_MECHANISM is set`,
+		`ORDERGATE_KAFKA_TLS_ENABLED="yes": not a boolean (true or false)`,
+		`ORDERGATE_INVENTORY_CONCURRENCY="many": not an integer`,
+		`ORDERGATE_BATCH_MAX_RECORDS="0": must be between 1 and 100000`,
+	}
+	var list Errors
+	if !errors.As(err, &list) {
+		t.Fatalf("error = %v (%T), want config.Errors", err, err)
+	}
+	if got := strings.Split(err.Error(), "\n"); !reflect.DeepEqual(got, want) {
+		t.Errorf("Load reported\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var first *Error
+	if !errors.As(err, &first) || first.Name != "ORDERGATE_TOPIC_DLQ" {
+		t.Errorf("errors.As finds %v, want the first problem", first)
+	}
+	if !list.Has("ORDERGATE_CACHE_TTL") || list.Has("ORDERGATE_REDIS_URL") {
+		t.Errorf("Has does not tell the variables named")
+	}
+}
+
+// TestLoadPartialKeepsTheGoodValues: diagnostics get the values that could be
+// read along with the problems of the others.
+func TestLoadPartialKeepsTheGoodValues(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("ORDERGATE_CACHE_TTL", "soon")
+	t.Setenv("ORDERGATE_KAFKA_BROKERS", "kafka:9092")
+	c, _, errs := LoadPartial()
+	if len(errs) != 1 || errs[0].Name != "ORDERGATE_CACHE_TTL" {
+		t.Fatalf("errs = %v", errs)
+	}
+	if !reflect.DeepEqual(c.KafkaBrokers, []string{"kafka:9092"}) || c.CacheTTL != 0 || c.CacheNegativeTTL != 30*time.Second {
+		t.Errorf("LoadPartial = %+v", c)
+	}
+}
+
+// TestFilesReadableByOthersAreWarnedAbout (issue 23, item 6): a clients file
+// (or a TLS private key) readable by group or others loaded without a word.
+func TestFilesReadableByOthersAreWarnedAbout(t *testing.T) {
+	dir := t.TempDir()
+	clients := filepath.Join(dir, "clients.json")
+	if err := os.WriteFile(clients, []byte("[]"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		mode os.FileMode
+		warn bool
+	}{{0o600, false}, {0o400, false}, {0o640, true}, {0o644, true}, {0o604, true}} {
+		if err := os.Chmod(clients, tt.mode); err != nil {
+			t.Fatal(err)
+		}
+		_, warnings, err := loadWith(t, []string{"ORDERGATE_CLIENTS_FILE=" + clients})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Join(warnings, "\n")
+		if warned := strings.Contains(got, "ORDERGATE_CLIENTS_FILE="+clients+" is readable by its group or by others"); warned != tt.warn {
+			t.Errorf("mode %#o: warnings %q, want a warning: %v", tt.mode, got, tt.warn)
+		}
+		if tt.warn && !strings.Contains(got, fmt.Sprintf("mode %#o", tt.mode)) || tt.warn && !strings.Contains(got, "chmod 600") {
+			t.Errorf("mode %#o: the warning %q does not give the mode and the fix", tt.mode, got)
+		}
+	}
 }
 
 func TestNegativeTTLMayExceedPositiveTTL(t *testing.T) {

@@ -3,7 +3,9 @@ package config
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -11,21 +13,66 @@ import (
 	"unicode"
 )
 
-// Write prints the effective configuration, one ORDERGATE_NAME=value line per
-// variable in the contract's order. A secret shows as *** when set and empty
-// when unset; a URL shows its user name but not its password.
-func (c Config) Write(w io.Writer) error {
+// Setting is one variable of the effective configuration as printed: its full name and
+// its value as it would be written in the environment, secrets masked.
+type Setting struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Settings returns every variable of c in the contract's order, as Write prints them. A
+// secret shows as *** when set and empty when unset; a URL shows all but its secrets
+// (MaskURL).
+func (c Config) Settings() []Setting {
 	fields := reflect.ValueOf(c)
+	out := make([]Setting, len(variables))
+	for i, v := range variables {
+		out[i] = Setting{Name: v.name, Value: v.show(v.format(fields.Field(v.index)))}
+	}
+	return out
+}
+
+// Write prints the effective configuration, one ORDERGATE_NAME=value line per
+// variable in the contract's order (see Settings).
+func (c Config) Write(w io.Writer) error {
 	var b strings.Builder
-	for _, v := range variables {
-		value := v.show(format(fields.Field(v.index)))
+	for _, s := range c.Settings() {
+		value := s.Value
 		if strings.ContainsFunc(value, unicode.IsControl) {
 			value = strconv.Quote(value) // keep one variable per line
 		}
-		fmt.Fprintf(&b, "%s=%s\n", v.name, value)
+		fmt.Fprintf(&b, "%s=%s\n", s.Name, value)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// LogValue logs the configuration as Write prints it, one attribute per variable: the
+// configuration line of `ordergate run` masks a URL's secrets only, as `ordergate config`
+// does, instead of the whole value.
+func (c Config) LogValue() slog.Value {
+	settings := c.Settings()
+	attrs := make([]slog.Attr, len(settings))
+	for i, s := range settings {
+		attrs[i] = slog.String(s.Name, s.Value)
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// Reference is the documentation of one variable, from the tags of Config.
+type Reference struct {
+	Name    string `json:"name"`
+	Default string `json:"default"` // "" when unset by default
+	Meaning string `json:"meaning"`
+}
+
+// References returns the reference of every variable in the contract's order.
+func References() []Reference {
+	out := make([]Reference, len(variables))
+	for i, v := range variables {
+		out[i] = Reference{Name: v.name, Default: v.def, Meaning: v.desc}
+	}
+	return out
 }
 
 // WriteReference prints the reference of every variable, one per line in the
@@ -34,25 +81,30 @@ func (c Config) Write(w io.Writer) error {
 func WriteReference(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")
-	for _, v := range variables {
-		def := v.def
+	for _, r := range References() {
+		def := r.Default
 		if def == "" {
 			def = "(unset)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.name, def, v.desc)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Name, def, r.Meaning)
 	}
 	return tw.Flush()
 }
 
-// format returns a field's value as it would be written in the environment.
-func format(field reflect.Value) string {
-	switch v := field.Interface().(type) {
+// format returns a field's value as it would be written in the environment. A duration
+// equal to the default is written as the default is (60s, as the reference says, rather
+// than 1m).
+func (v variable) format(field reflect.Value) string {
+	switch x := field.Interface().(type) {
 	case []string:
-		return strings.Join(v, ",")
+		return strings.Join(x, ",")
 	case time.Duration:
-		return formatDuration(v)
+		if d, err := time.ParseDuration(v.def); err == nil && d == x {
+			return v.def
+		}
+		return formatDuration(x)
 	case Secret:
-		return string(v) // masked by the caller
+		return string(x) // masked by the caller
 	}
 	return fmt.Sprint(field.Interface())
 }
@@ -70,30 +122,27 @@ func formatDuration(d time.Duration) string {
 	return s
 }
 
-// maskPassword replaces the password of a URL's user information with ***,
-// keeping the user name, and any copy of the password elsewhere in the URL.
-func maskPassword(raw string) string {
-	head, user, password, tail := splitUserinfo(raw)
-	if password == "" {
-		return raw
-	}
-	return head + user + ":***" + strings.ReplaceAll(tail, password, "***")
-}
-
 // splitUserinfo splits raw as head + user + ":" + password + tail, password
-// "" when raw has none. It works on text that does not parse as a URL too
-// (user:password@host, a bad escape...), so that an error about an invalid
-// URL cannot show its password: whatever sits between "scheme://" and the
-// last "@" is taken as the user information.
+// "" when raw has none, cut by structure as MaskURL does (see urlParts).
 func splitUserinfo(raw string) (head, user, password, tail string) {
-	start := 0
-	if i := strings.Index(raw, "://"); i >= 0 {
-		start = i + len("://")
-	}
-	at := strings.LastIndex(raw[start:], "@")
-	if at < 0 {
+	p := cutURL(raw)
+	if !p.hasUser {
 		return raw, "", "", ""
 	}
-	user, password, _ = strings.Cut(raw[start:start+at], ":")
-	return raw[:start], user, password, raw[start+at:]
+	at := strings.LastIndex(raw, "@")
+	return p.head, p.user, p.password, raw[at:]
+}
+
+// Scrub returns text with every secret of c replaced by ***: the SASL password, the
+// inventory token and the secrets of the URLs (their passwords and the pieces of them a
+// parser may quote, their query tokens). The commands pass every error they print through
+// it: a library's message may quote a value it was given.
+func (c Config) Scrub(text string) string {
+	var secrets []string
+	fields := reflect.ValueOf(c)
+	for _, v := range variables {
+		secrets = append(secrets, v.secrets(v.format(fields.Field(v.index)))...)
+	}
+	slices.SortStableFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	return scrubAll(text, secrets)
 }

@@ -60,11 +60,50 @@ ORDERGATE_INVENTORY_CONCURRENCY=16
 ORDERGATE_BATCH_MAX_RECORDS=1000
 ORDERGATE_BATCH_MAX_WAIT=2ms
 ORDERGATE_RETRY_MAX_BACKOFF=30s
-ORDERGATE_STUCK_AFTER=1m
+ORDERGATE_STUCK_AFTER=60s
 ORDERGATE_MEMORY_LIMIT=
 `
 	if out.String() != want {
 		t.Errorf("Write() =\n%s\nwant\n%s", out.String(), want)
+	}
+}
+
+// TestDefaultsPrintAsTheReferenceSays (issue 21, item 10): `ordergate
+// config` printed ORDERGATE_STUCK_AFTER=1m where the reference says 60s;
+// every default prints as its reference writes it.
+func TestDefaultsPrintAsTheReferenceSays(t *testing.T) {
+	c, _, err := loadWith(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := c.Settings()
+	for i, r := range References() {
+		if settings[i].Name != r.Name || settings[i].Value != r.Default {
+			t.Errorf("%s prints %q, the reference says %q", r.Name, settings[i].Value, r.Default)
+		}
+	}
+}
+
+// TestRunConfigurationLineMasksLikeConfig (issue 21, item 11): the
+// configuration line of `ordergate run` hid the whole Redis URL (***); it
+// masks the password only, as `ordergate config` does, in JSON and text.
+func TestRunConfigurationLineMasksLikeConfig(t *testing.T) {
+	c, _, err := loadWith(t, []string{"ORDERGATE_REDIS_URL=redis://app:" + canary + "@cache:6379/2", "ORDERGATE_INVENTORY_TOKEN=" + canary})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var js, text bytes.Buffer
+	slog.New(slog.NewJSONHandler(&js, nil)).Info("configuration", "config", c)
+	slog.New(slog.NewTextHandler(&text, nil)).Info("configuration", "config", c)
+	if !strings.Contains(js.String(), `"ORDERGATE_REDIS_URL":"redis://app:***@cache:6379/2"`) ||
+		!strings.Contains(js.String(), `"ORDERGATE_INVENTORY_TOKEN":"***"`) {
+		t.Errorf("JSON line: %s", js.String())
+	}
+	if !strings.Contains(text.String(), "config.ORDERGATE_REDIS_URL=redis://app:***@cache:6379/2") {
+		t.Errorf("text line: %s", text.String())
+	}
+	if strings.Contains(js.String()+text.String(), canary) {
+		t.Errorf("a secret is shown")
 	}
 }
 
@@ -140,22 +179,58 @@ func TestFormatDuration(t *testing.T) {
 	}
 }
 
-func TestMaskPassword(t *testing.T) {
+func TestMaskURL(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ raw, want string }{
 		{"redis://localhost:6379/0", "redis://localhost:6379/0"},
 		{"redis://user:pw@host:6379/0", "redis://user:***@host:6379/0"},
 		{"redis://:pw@host", "redis://:***@host"},
-		{"redis://user@host", "redis://user@host"},
+		{"redis://user@host", "redis://***@host"}, // may be a password without its colon
 		{"redis://user:@host", "redis://user:@host"},
 		{"redis://u:p@ss:w/rd@host/0", "redis://u:***@host/0"},
 		{"user:pw@host:6379", "user:***@host:6379"},
 		{"redis://u:p%zz@host", "redis://u:***@host"},
 		{"redis://u:pw@host/0?client_name=pw", "redis://u:***@host/0?client_name=***"},
+		// Issue 23, item 5: a password holding a '/', a '?' or a '#' is hidden whole,
+		// although a URL parser ends the authority inside it.
+		{"redis://u:6379/SECRETTAIL2@cache:6379/0", "redis://u:***@cache:6379/0"},
+		{"redis://u:se?cret@cache:6379/0", "redis://u:***@cache:6379/0"},
+		{"redis://u:se#cret@cache:6379/0", "redis://u:***@cache:6379/0"},
+		// Query values are shown only for known options; a fragment never.
+		{"https://inventory.example/api?token=abc123", "https://inventory.example/api?token=***"},
+		{"https://inventory.example/api?v=2&access_token=abc123#frag", "https://inventory.example/api?v=***&access_token=***#***"},
+		{"rediss://cache:6380/0?client_name=worker&pool_size=20&sentinel_password=abc", "rediss://cache:6380/0?client_name=worker&pool_size=20&sentinel_password=***"},
+		{"not a url at all", "not a url at all"},
 	}
 	for _, tt := range tests {
-		if got := maskPassword(tt.raw); got != tt.want {
-			t.Errorf("maskPassword(%q) = %q, want %q", tt.raw, got, tt.want)
+		if got := MaskURL(tt.raw); got != tt.want {
+			t.Errorf("MaskURL(%q) = %q, want %q", tt.raw, got, tt.want)
+		}
+	}
+}
+
+// TestURLErrorsShowNoSecret (issue 23, item 5): an error about a URL shows
+// neither its password, nor a piece of it that a parser took for a host, a
+// path or a database number, nor a query token.
+func TestURLErrorsShowNoSecret(t *testing.T) {
+	tests := []struct {
+		env    string
+		secret string
+	}{
+		{"ORDERGATE_REDIS_URL=redis://u:6379/SECRETTAIL2@cache:6379/0", "SECRETTAIL2"},
+		{"ORDERGATE_REDIS_URL=redis://u:se?SECRETTAIL3@cache:6379/0", "SECRETTAIL3"},
+		{"ORDERGATE_REDIS_URL=redis://u:pass/SECRET%54AIL4@cache:6379/0", "SECRETTAIL4"},
+		{"ORDERGATE_INVENTORY_URL=https://inventory.example/api?token=SECRETTOKEN5", "SECRETTOKEN5"},
+		{"ORDERGATE_INVENTORY_URL=https://inventory.example/api#SECRETFRAG6", "SECRETFRAG6"},
+	}
+	for _, tt := range tests {
+		_, _, err := loadWith(t, []string{tt.env})
+		if err == nil {
+			t.Errorf("%s: no error", tt.env)
+			continue
+		}
+		if strings.Contains(err.Error(), tt.secret) {
+			t.Errorf("%s: the error shows the secret: %s", tt.env, err)
 		}
 	}
 }
@@ -252,5 +327,26 @@ func TestSecretPrintsMasked(t *testing.T) {
 				t.Errorf("Secret(%q) prints %q, want %q", string(tt.secret), got, tt.want)
 			}
 		}
+	}
+}
+
+// TestScrub (issue 23, item 5): the text of any error a command prints is scrubbed of
+// every secret of the configuration.
+func TestScrub(t *testing.T) {
+	c, _, err := loadWith(t, []string{
+		"ORDERGATE_REDIS_URL=redis://app:" + canary + "1@cache:6379/0",
+		"ORDERGATE_INVENTORY_TOKEN=" + canary + "2",
+		"ORDERGATE_KAFKA_SASL_MECHANISM=PLAIN", "ORDERGATE_KAFKA_SASL_USERNAME=app", "ORDERGATE_KAFKA_SASL_PASSWORD=" + canary + "3",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "dial redis://app:" + canary + "1@cache: refused; token " + canary + "2; sasl " + canary + "3"
+	got := c.Scrub(text)
+	if strings.Contains(got, canary) {
+		t.Errorf("Scrub(%q) = %q", text, got)
+	}
+	if want := "dial redis://app:***@cache: refused; token ***; sasl ***"; got != want {
+		t.Errorf("Scrub = %q, want %q", got, want)
 	}
 }

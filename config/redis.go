@@ -118,34 +118,6 @@ func (c Config) RedisUniversalOptions() (*redis.UniversalOptions, error) {
 	return uo, nil
 }
 
-// MaskRedisURL returns raw with the password of its user information replaced by ***,
-// keeping the scheme, the user name, the host and the rest. It works on the URL's
-// structure, not on the password's text, and never fails: the user information is
-// everything between "scheme://" and the last '@', so that a password holding an
-// unencoded '/', '?', '#' or '@' is masked whole. User information without a ':' is
-// masked whole too, since it may be a password written without its colon. Any copy of the
-// password elsewhere in the URL (in a path or an option) is masked as well.
-func MaskRedisURL(raw string) string {
-	start := 0
-	if i := strings.Index(raw, "://"); i >= 0 {
-		start = i + len("://")
-	}
-	at := strings.LastIndexByte(raw[start:], '@')
-	if at < 0 {
-		return raw
-	}
-	userinfo := raw[start : start+at]
-	user, _, hasPassword := strings.Cut(userinfo, ":")
-	if !hasPassword {
-		user = ""
-	}
-	masked := raw[:start] + user + ":***@" + scrub(raw[start+at+1:], raw)
-	if !hasPassword {
-		masked = raw[:start] + "***@" + scrub(raw[start+at+1:], raw)
-	}
-	return masked
-}
-
 // redisURL is ORDERGATE_REDIS_URL read by its structure.
 type redisURL struct {
 	scheme         string // redis, rediss or unix
@@ -163,7 +135,7 @@ type redisURL struct {
 // them), skip_verify=true (see ORDERGATE_REDIS_TLS_INSECURE_SKIP_VERIFY), and, in the
 // cluster and sentinel modes, a host (ORDERGATE_REDIS_ADDRS names the nodes), a unix
 // socket, and for a cluster a database other than 0. Its error names ORDERGATE_REDIS_URL,
-// shows the URL masked by MaskRedisURL and never quotes any part of the password.
+// shows the URL masked by MaskURL and never quotes any part of the password.
 func parseRedisURL(raw, mode string) (redisURL, error) {
 	var u redisURL
 	scheme, rest, ok := strings.Cut(raw, "://")
@@ -342,44 +314,11 @@ func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-// redisURLError is an *Error about ORDERGATE_REDIS_URL, its value masked by MaskRedisURL
+// redisURLError is an *Error about ORDERGATE_REDIS_URL, its value masked by MaskURL
 // and its reason scrubbed of any copy of the password (a reason may quote a path or an
 // option that repeats it).
 func redisURLError(raw, reason string) *Error {
-	return &Error{Name: "ORDERGATE_REDIS_URL", Value: MaskRedisURL(raw), Reason: oneLine(scrub(strings.TrimPrefix(reason, "redis: "), raw))}
-}
-
-// scrub replaces in s every copy of the password of raw's user information, as written and
-// decoded, with ***.
-func scrub(s, raw string) string {
-	password, ok := rawPassword(raw)
-	if !ok {
-		return s
-	}
-	s = strings.ReplaceAll(s, password, "***")
-	if decoded, err := url.PathUnescape(password); err == nil && decoded != "" {
-		s = strings.ReplaceAll(s, decoded, "***")
-	}
-	return s
-}
-
-// rawPassword returns the password of raw's user information as written: what follows the
-// first ':' of the user information (the text between "scheme://" and the last '@'), or
-// the whole user information when it has no ':'. It reports false when there is none.
-func rawPassword(raw string) (string, bool) {
-	start := 0
-	if i := strings.Index(raw, "://"); i >= 0 {
-		start = i + len("://")
-	}
-	at := strings.LastIndexByte(raw[start:], '@')
-	if at < 0 {
-		return "", false
-	}
-	userinfo := raw[start : start+at]
-	if _, password, ok := strings.Cut(userinfo, ":"); ok {
-		return password, password != ""
-	}
-	return userinfo, userinfo != ""
+	return &Error{Name: "ORDERGATE_REDIS_URL", Value: MaskURL(raw), Reason: oneLine(scrub(strings.TrimPrefix(reason, "redis: "), raw))}
 }
 
 // checkRedisSettings validates the Redis variables together: the mode, the URL read for

@@ -250,8 +250,8 @@ func TestRedisSkipVerify(t *testing.T) {
 	}
 }
 
-// TestMaskRedisURL: the password is masked by structure, whatever it holds.
-func TestMaskRedisURL(t *testing.T) {
+// TestMaskURL: the password is masked by structure, whatever it holds.
+func TestMaskURLRedis(t *testing.T) {
 	for raw, want := range map[string]string{
 		"redis://localhost:6379/0":                   "redis://localhost:6379/0",
 		"redis://u:pw@cache:6379/0":                  "redis://u:***@cache:6379/0",
@@ -263,8 +263,8 @@ func TestMaskRedisURL(t *testing.T) {
 		"redis://u:canary@host/0?client_name=canary": "redis://u:***@host/0?client_name=***",
 		"not a url": "not a url",
 	} {
-		if got := MaskRedisURL(raw); got != want {
-			t.Errorf("MaskRedisURL(%q) = %q, want %q", raw, got, want)
+		if got := MaskURL(raw); got != want {
+			t.Errorf("MaskURL(%q) = %q, want %q", raw, got, want)
 		}
 	}
 }

@@ -3,6 +3,8 @@ package config
 import (
 	"slices"
 	"strings"
+
+	"github.com/ordergate/ordergate/internal/foundation/suggest"
 )
 
 // unknownVariables returns one warning per variable of environ, "NAME=value"
@@ -17,7 +19,7 @@ func unknownVariables(environ []string) []string {
 			continue
 		}
 		w := "unknown variable " + name
-		if s := suggest(name); s != "" {
+		if s := suggestVariable(name); s != "" {
 			w += " (typo of " + s + "?)"
 		}
 		warnings = append(warnings, w)
@@ -30,11 +32,11 @@ func isKnown(name string) bool {
 	return slices.ContainsFunc(variables, func(v variable) bool { return v.name == name })
 }
 
-// suggest returns the known variable that name most likely misspells, or "":
+// suggestVariable returns the known variable that name most likely misspells, or "":
 // the same name in another case, a name missing its first words
 // (ORDERGATE_BROKERS for ORDERGATE_KAFKA_BROKERS), or the closest name within
 // a small edit distance.
-func suggest(name string) string {
+func suggestVariable(name string) string {
 	unknown := strings.TrimPrefix(strings.ToUpper(name), prefix)
 	best, bestDistance := "", len(unknown)/4+2 // this far or farther is no typo
 	for _, v := range variables {
@@ -42,37 +44,9 @@ func suggest(name string) string {
 		if unknown == known || strings.HasSuffix(known, "_"+unknown) {
 			return v.name
 		}
-		if d := distance(unknown, known); d < bestDistance {
+		if d := suggest.Distance(unknown, known); d < bestDistance {
 			best, bestDistance = v.name, d
 		}
 	}
 	return best
-}
-
-// distance is the optimal string alignment distance between a and b:
-// insertions, deletions, substitutions and swaps of adjacent bytes each
-// count 1.
-func distance(a, b string) int {
-	// d[i][j] is the distance between a[:i] and b[:j].
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(a)][len(b)]
 }

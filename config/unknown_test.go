@@ -67,24 +67,3 @@ func TestAdvice(t *testing.T) {
 		}
 	}
 }
-
-func TestDistance(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		a, b string
-		want int
-	}{
-		{"", "", 0},
-		{"CACHE_TTL", "CACHE_TTL", 0},
-		{"CACHE_TLL", "CACHE_TTL", 1},
-		{"CAHCE_TTL", "CACHE_TTL", 1}, // a swap
-		{"LOGLEVEL", "LOG_LEVEL", 1},
-		{"", "DLQ", 3},
-		{"kitten", "sitting", 3},
-	}
-	for _, tt := range tests {
-		if got := distance(tt.a, tt.b); got != tt.want {
-			t.Errorf("distance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
-		}
-	}
-}

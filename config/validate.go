@@ -32,14 +32,13 @@ var checks = []func(*Config) error{
 	checkCounts,
 }
 
-// validate runs the checks on c and returns the first error.
+// validate runs every check on c and returns all the problems found.
 func validate(c *Config) error {
+	var errs Errors
 	for _, check := range checks {
-		if err := check(c); err != nil {
-			return err
-		}
+		errs.add(check(c))
 	}
-	return nil
+	return errs.err()
 }
 
 // RequireInventory reports an error when neither ORDERGATE_INVENTORY_URL nor
@@ -100,8 +99,9 @@ func checkHostPort(addr string, listen bool) string {
 }
 
 func checkGroupAndTopics(c *Config) error {
+	var errs Errors
 	if strings.TrimSpace(c.KafkaGroupID) == "" {
-		return errorf("ORDERGATE_KAFKA_GROUP_ID", c.KafkaGroupID, "must not be empty")
+		errs.add(errorf("ORDERGATE_KAFKA_GROUP_ID", c.KafkaGroupID, "must not be empty"))
 	}
 	topics := []struct{ name, value string }{
 		{"ORDERGATE_TOPIC_REQUESTS", c.TopicRequests},
@@ -111,15 +111,17 @@ func checkGroupAndTopics(c *Config) error {
 	}
 	for i, t := range topics {
 		if reason := checkTopic(t.value); reason != "" {
-			return errorf(t.name, t.value, reason)
+			errs.add(errorf(t.name, t.value, reason))
+			continue
 		}
 		for _, earlier := range topics[:i] {
 			if t.value == earlier.value {
-				return errorf(t.name, t.value, "same topic as "+earlier.name+"; the four topics must differ")
+				errs.add(errorf(t.name, t.value, "same topic as "+earlier.name+"; the four topics must differ"))
+				break
 			}
 		}
 	}
-	return nil
+	return errs.err()
 }
 
 // checkTopic applies Kafka's rules for topic names.
@@ -143,25 +145,26 @@ func checkTopic(topic string) string {
 func checkRedis(c *Config) error { return checkRedisSettings(c) }
 
 func checkInventory(c *Config) error {
+	var errs Errors
 	if c.InventoryURL != "" {
 		normalized, reason := checkInventoryURL(c.InventoryURL)
 		if reason != "" {
-			return errorf("ORDERGATE_INVENTORY_URL", c.InventoryURL, reason)
+			errs.add(errorf("ORDERGATE_INVENTORY_URL", c.InventoryURL, reason))
+		} else {
+			c.InventoryURL = normalized
 		}
-		c.InventoryURL = normalized
 	}
 	if strings.ContainsFunc(string(c.InventoryToken), func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		return errorf("ORDERGATE_INVENTORY_TOKEN", string(c.InventoryToken), "contains a space or a control character")
+		errs.add(errorf("ORDERGATE_INVENTORY_TOKEN", string(c.InventoryToken), "contains a space or a control character"))
 	}
 	if c.InventoryFile != "" {
 		if c.InventoryURL != "" {
-			return errorf("ORDERGATE_INVENTORY_FILE", c.InventoryFile, "set together with ORDERGATE_INVENTORY_URL: set only one")
-		}
-		if err := checkReadable("ORDERGATE_INVENTORY_FILE", c.InventoryFile); err != nil {
-			return err
+			errs.add(errorf("ORDERGATE_INVENTORY_FILE", c.InventoryFile, "set together with ORDERGATE_INVENTORY_URL: set only one"))
+		} else {
+			errs.add(checkReadable("ORDERGATE_INVENTORY_FILE", c.InventoryFile))
 		}
 	}
-	return nil
+	return errs.err()
 }
 
 // checkInventoryURL returns raw without its trailing slashes, or what is
@@ -216,6 +219,20 @@ func fileError(name, path string, err error) error {
 	return errorf(name, path, "cannot read the file: "+err.Error())
 }
 
+// readableByOthers returns a warning when the file at path can be read by its group or by
+// others, else "".
+func readableByOthers(name, path, holds string) string {
+	if path == "" {
+		return ""
+	}
+	info, err := os.Stat(path)
+	if err != nil || info.Mode().Perm()&0o044 == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s=%s is readable by its group or by others (mode %#o) and holds %s: chmod 600 it",
+		name, path, info.Mode().Perm(), holds)
+}
+
 func checkHTTP(c *Config) error {
 	if reason := checkHostPort(c.HTTPAddr, true); reason != "" {
 		return errorf("ORDERGATE_HTTP_ADDR", c.HTTPAddr, reason+"; want host:port, e.g. :8080")
@@ -231,19 +248,20 @@ func checkMessageBytes(c *Config) error {
 }
 
 func checkLog(c *Config) error {
+	var errs Errors
 	switch level := strings.ToLower(strings.TrimSpace(c.LogLevel)); level {
 	case "debug", "info", "warn", "error":
 		c.LogLevel = level
 	default:
-		return errorf("ORDERGATE_LOG_LEVEL", c.LogLevel, "must be debug, info, warn or error")
+		errs.add(errorf("ORDERGATE_LOG_LEVEL", c.LogLevel, "must be debug, info, warn or error"))
 	}
 	switch format := strings.ToLower(strings.TrimSpace(c.LogFormat)); format {
 	case "json", "text":
 		c.LogFormat = format
 	default:
-		return errorf("ORDERGATE_LOG_FORMAT", c.LogFormat, "must be json or text")
+		errs.add(errorf("ORDERGATE_LOG_FORMAT", c.LogFormat, "must be json or text"))
 	}
-	return nil
+	return errs.err()
 }
 
 func checkSASL(c *Config) error {
@@ -253,26 +271,30 @@ func checkSASL(c *Config) error {
 		password  = "ORDERGATE_KAFKA_SASL_PASSWORD"
 	)
 	raw := c.KafkaSASLMechanism
+	var errs Errors
 	switch m := strings.ToUpper(strings.TrimSpace(raw)); m {
 	case "":
 		c.KafkaSASLMechanism = ""
 		if c.KafkaSASLUsername != "" {
-			return errorf(username, c.KafkaSASLUsername, "set without "+mechanism+" (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)")
+			errs.add(errorf(username, c.KafkaSASLUsername, "set without "+mechanism+" (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)"))
 		}
 		if c.KafkaSASLPassword != "" {
-			return errorf(password, string(c.KafkaSASLPassword), "set without "+mechanism+" (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)")
+			errs.add(errorf(password, string(c.KafkaSASLPassword), "set without "+mechanism+" (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)"))
 		}
-		return nil
+		return errs.err()
 	case mechPlain, mechSCRAM256, mechSCRAM512:
 		c.KafkaSASLMechanism = m
 	default:
 		return errorf(mechanism, raw, "must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
 	}
 	if c.KafkaSASLUsername == "" {
-		return errorf(username, "", "required when "+mechanism+" is set")
+		errs.add(errorf(username, "", "required when "+mechanism+" is set"))
 	}
 	if c.KafkaSASLPassword == "" {
-		return errorf(password, "", "required when "+mechanism+" is set")
+		errs.add(errorf(password, "", "required when "+mechanism+" is set"))
+	}
+	if len(errs) > 0 {
+		return errs.err()
 	}
 	_, err := c.KafkaSASL()
 	return err
@@ -296,18 +318,29 @@ func checkTLS(c *Config) error {
 }
 
 func checkCounts(c *Config) error {
+	var errs Errors
 	if c.InventoryConcurrency < 1 {
-		return errorf("ORDERGATE_INVENTORY_CONCURRENCY", strconv.Itoa(c.InventoryConcurrency), "must be at least 1")
+		errs.add(errorf("ORDERGATE_INVENTORY_CONCURRENCY", strconv.Itoa(c.InventoryConcurrency), "must be at least 1"))
 	}
 	if c.BatchMaxRecords < 1 || c.BatchMaxRecords > 100000 {
-		return errorf("ORDERGATE_BATCH_MAX_RECORDS", strconv.Itoa(c.BatchMaxRecords), "must be between 1 and 100000")
+		errs.add(errorf("ORDERGATE_BATCH_MAX_RECORDS", strconv.Itoa(c.BatchMaxRecords), "must be between 1 and 100000"))
 	}
-	return nil
+	return errs.err()
 }
 
 // advice returns warnings about settings that work but are probably not meant.
 func (c Config) advice() []string {
 	var w []string
+	// Issue 23, item 6: files that hold secrets, or digests that allow guessing weak
+	// secrets offline, should be readable by their owner only.
+	for _, f := range []struct{ name, path, holds string }{
+		{"ORDERGATE_CLIENTS_FILE", c.ClientsFile, "the digests of the client secrets (weak secrets can be guessed from them)"},
+		{"ORDERGATE_KAFKA_TLS_KEY_FILE", c.KafkaTLSKeyFile, "the private key of the client certificate"},
+	} {
+		if warning := readableByOthers(f.name, f.path, f.holds); warning != "" {
+			w = append(w, warning)
+		}
+	}
 	if c.KafkaSASLMechanism == mechPlain && !c.KafkaTLSEnabled {
 		w = append(w, "ORDERGATE_KAFKA_SASL_MECHANISM=PLAIN without ORDERGATE_KAFKA_TLS_ENABLED=true sends the Kafka password in clear text")
 	}
