@@ -22,17 +22,12 @@ func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// RouteLibraryLogs sends go-redis's internal log (reconnections, pool errors) to log at
-// warn level, instead of stderr in its own format. go-redis has one logger per process:
-// the command calls this once, at start.
+// RouteLibraryLogs sends go-redis's internal log (reconnections, pool errors) to log,
+// instead of stderr in its own format: at warn level at most once in libraryLogEvery, the
+// others at debug and counted (see foldedLogger). go-redis has one logger per process: the
+// command calls this once, at start.
 func RouteLibraryLogs(log *slog.Logger) {
-	redis.SetLogger(redisLogger{log})
-}
-
-type redisLogger struct{ log *slog.Logger }
-
-func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
-	l.log.WarnContext(ctx, "go-redis: "+fmt.Sprintf(format, v...))
+	redis.SetLogger(newFoldedLogger(log, "go-redis", libraryLogEvery, nil))
 }
 
 // kafkaLogger routes kafka-go's informational log at the given level.

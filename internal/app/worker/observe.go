@@ -42,8 +42,9 @@ func (o consumerObserver) Retry(cause string) { o.m.Retries.WithLabelValues(caus
 // publishObserver counts outcomes when the broker acknowledges them, and logs each DLQ
 // record (without the request's content) and, at debug level, each rejection.
 type publishObserver struct {
-	m   *metrics.Metrics
-	log *slog.Logger
+	m           *metrics.Metrics
+	log         *slog.Logger
+	onPublished func(*processor.Result, publisher.Kind) // Options.OnPublished, may be nil
 }
 
 func (o publishObserver) Published(r *processor.Result, kind publisher.Kind, acked time.Time) {
@@ -65,6 +66,9 @@ func (o publishObserver) Published(r *processor.Result, kind publisher.Kind, ack
 		o.log.Error("record sent to the dead-letter topic: the broker refused its event",
 			"topic", r.Record.Source.Topic, "partition", r.Record.Source.Partition, "offset", r.Record.Source.Offset,
 			"request_type", d.Type.String(), "value_bytes", len(r.Record.Value))
+	}
+	if o.onPublished != nil {
+		o.onPublished(r, kind)
 	}
 	o.m.DecisionSeconds.Observe(r.DecideDuration.Seconds())
 	o.m.ObserveOutcome(d.Type.String(), outcome, code, r.Record.Time, acked)

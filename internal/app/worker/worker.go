@@ -41,6 +41,10 @@ type Options struct {
 	// StartupTimeout bounds the wait for Kafka and Redis at start (DefaultStartupTimeout
 	// when zero).
 	StartupTimeout time.Duration
+	// OnPublished, when set, is called with each result once the broker has acknowledged
+	// its event or dead-letter record (`ordergate dev` prints what its worker decided). It
+	// runs on the publisher's goroutine: it must return quickly and not keep r.
+	OnPublished func(r *processor.Result, kind publisher.Kind)
 }
 
 // DefaultStartupTimeout is how long New waits for Kafka and Redis by default.
@@ -103,7 +107,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *Worker, err e
 		return nil, err
 	}
 	w.proc = processor.New(rules, resolver, w.now)
-	w.newPublisher(sctx)
+	w.newPublisher(sctx, opts.OnPublished)
 	w.cons = consumer.New(w.consumerConfig(), w.proc, w.pub)
 	if err := w.listen(); err != nil {
 		return nil, err
@@ -176,11 +180,12 @@ func (w *Worker) newResolver(given servicepoint.Inventory) (*servicepoint.Resolv
 	return servicepoint.NewResolver(w.redis, w.inv, opts), nil
 }
 
-// newPublisher builds the writers of the events and of the dead letters and the publisher.
-// Each output topic's own max.message.bytes decides the cut and the dead letter of its
-// events and bounds the batches of its own writer (issue 19: the smallest of the two
-// applied to both, and dead-lettered events that their own topic took).
-func (w *Worker) newPublisher(ctx context.Context) {
+// newPublisher builds the writers of the events and of the dead letters and the publisher
+// (onPublished: Options.OnPublished). Each output topic's own max.message.bytes decides the
+// cut and the dead letter of its events and bounds the batches of its own writer (issue 19:
+// the smallest of the two applied to both, and dead-lettered events that their own topic
+// took).
+func (w *Worker) newPublisher(ctx context.Context, onPublished func(*processor.Result, publisher.Kind)) {
 	cfg := w.cfg
 	accLimit := w.kafka.TopicLimit(ctx, w.log, cfg.TopicAccepted) - publisher.BatchMargin
 	rejLimit := w.kafka.TopicLimit(ctx, w.log, cfg.TopicRejected) - publisher.BatchMargin
@@ -189,7 +194,7 @@ func (w *Worker) newPublisher(ctx context.Context) {
 	w.rejWriter = publisher.NewWriter(cfg.KafkaBrokers, w.kafka.Transport, rejLimit)
 	w.dlqWriter = publisher.NewWriter(cfg.KafkaBrokers, w.kafka.Transport, dlqLimit)
 	w.pub = publisher.New(w.writer, publisher.Topics{Accepted: cfg.TopicAccepted, Rejected: cfg.TopicRejected, DLQ: cfg.TopicDLQ},
-		accLimit, publishObserver{w.metrics, w.log}, w.now)
+		accLimit, publishObserver{w.metrics, w.log, onPublished}, w.now)
 	w.pub.SetTopicLimit(cfg.TopicAccepted, accLimit)
 	w.pub.SetTopicLimit(cfg.TopicRejected, rejLimit)
 	w.pub.SetTopicWriter(cfg.TopicRejected, w.rejWriter)
