@@ -57,8 +57,8 @@ func (k *Kafka) Close() { k.Transport.CloseIdleConnections() }
 
 // check waits until a broker answers a metadata request and checks that topics exist.
 // Refused credentials and missing topics fail at once; an unreachable cluster is waited for
-// until ctx ends.
-func (k *Kafka) check(ctx context.Context, log *slog.Logger, brokers []string, topics ...string) error {
+// until ctx ends, and waiting is told each failed attempt's error.
+func (k *Kafka) check(ctx context.Context, log *slog.Logger, waiting func(error), brokers []string, topics ...string) error {
 	var last error
 	for attempt := 1; ; attempt++ {
 		resp, err := k.Client.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
@@ -77,6 +77,7 @@ func (k *Kafka) check(ctx context.Context, log *slog.Logger, brokers []string, t
 		if attempt == 1 {
 			log.Warn("kafka does not answer yet, waiting", "brokers", brokers, "err", err)
 		}
+		waiting(err)
 		if retry.Sleep(ctx, time.Second) != nil {
 			return fmt.Errorf("kafka at %v does not answer (check ORDERGATE_KAFKA_BROKERS and ORDERGATE_KAFKA_TLS_*): %v", brokers, last)
 		}

@@ -23,6 +23,7 @@ func (w *Worker) openRedis(ctx context.Context, given redis.UniversalClient) err
 		}
 		w.redis = servicepoint.OpenRedis(opts, redisObserver{w.metrics})
 	}
+	w.startup.setWaiting("waiting for Redis")
 	var last error
 	for attempt := 1; ; attempt++ {
 		_, err := w.redis.Probe(ctx)
@@ -36,6 +37,7 @@ func (w *Worker) openRedis(ctx context.Context, given redis.UniversalClient) err
 		if attempt == 1 {
 			w.log.Warn("redis does not answer yet, waiting", "mode", w.redis.Mode(), "err", err)
 		}
+		w.startup.setWaiting("waiting for Redis (ORDERGATE_REDIS_URL): " + w.cfg.Scrub(err.Error()))
 		if retry.Sleep(ctx, 500*time.Millisecond) != nil {
 			return fmt.Errorf("redis (%s mode) does not answer (check ORDERGATE_REDIS_URL, ORDERGATE_REDIS_MODE and ORDERGATE_REDIS_ADDRS): %v", w.redis.Mode(), last)
 		}

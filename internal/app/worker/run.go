@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -30,13 +29,8 @@ func (w *Worker) Handler() http.Handler {
 // returns. It returns nil after a clean stop and consumer.ErrUnfinished when a batch was
 // still in retries when the timeout ended (nothing past it was committed).
 func (w *Worker) Run(ctx context.Context) error {
-	srv := newHTTPServer(w.Handler(), endpointLimits)
-	var serving, probing sync.WaitGroup
-	serving.Go(func() {
-		if err := srv.Serve(w.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			w.log.Error("http server stopped", "err", err)
-		}
-	})
+	w.startup.setWaiting("") // /readyz answers from the health checks from now on
+	var probing sync.WaitGroup
 	probeCtx, stopProbes := context.WithCancel(context.Background())
 	// A probe a second, each bounded by 2 s: /readyz turns within 3 s of a dependency
 	// stopped, hung or refusing, and back within 3 s of its return (issue 17).
@@ -56,9 +50,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	probing.Wait()
 	w.closeClients()
 	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	_ = srv.Shutdown(sctx) // closes the listener
+	w.startup.stop(func(srv *http.Server) error { return srv.Shutdown(sctx) }) // closes the listener
 	cancel()
-	serving.Wait()
 	if err != nil {
 		w.log.Error("ordergate stopped with unfinished work", "err", err)
 		return err
@@ -71,9 +64,7 @@ func (w *Worker) Run(ctx context.Context) error {
 // them itself).
 func (w *Worker) Close() {
 	w.closeClients()
-	if w.listener != nil {
-		_ = w.listener.Close()
-	}
+	w.startup.stop((*http.Server).Close)
 }
 
 func (w *Worker) closeClients() {

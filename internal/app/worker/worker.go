@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -72,6 +73,7 @@ type Worker struct {
 	pub       *publisher.Publisher
 	cons      loop
 	listener  net.Listener
+	startup   early // the HTTP server, up from the start of New
 	now       func() time.Time
 }
 
@@ -86,6 +88,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *Worker, err e
 			w.Close()
 		}
 	}()
+	if err := w.serveEarly(); err != nil {
+		return nil, err
+	}
 	startup := opts.StartupTimeout
 	if startup <= 0 {
 		startup = DefaultStartupTimeout
@@ -161,7 +166,11 @@ func (w *Worker) connectKafka(ctx context.Context) error {
 	}
 	w.kafka = k
 	cfg := w.cfg
-	return k.check(ctx, w.log, cfg.KafkaBrokers, cfg.TopicRequests, cfg.TopicAccepted, cfg.TopicRejected, cfg.TopicDLQ)
+	waiting := func(err error) {
+		w.startup.setWaiting(fmt.Sprintf("waiting for Kafka at %s (ORDERGATE_KAFKA_BROKERS): %s", strings.Join(cfg.KafkaBrokers, ","), cfg.Scrub(err.Error())))
+	}
+	w.startup.setWaiting("waiting for Kafka at " + strings.Join(cfg.KafkaBrokers, ","))
+	return k.check(ctx, w.log, waiting, cfg.KafkaBrokers, cfg.TopicRequests, cfg.TopicAccepted, cfg.TopicRejected, cfg.TopicDLQ)
 }
 
 // newResolver returns the service-point resolution: Redis in front of the inventory given,
@@ -218,15 +227,11 @@ func (w *Worker) consumerConfig() consumer.Config {
 	return c
 }
 
-// listen opens the HTTP listener and registers the readiness checks of Kafka and Redis.
+// listen registers the readiness checks of Kafka and Redis (the listener is open since
+// serveEarly).
 func (w *Worker) listen() error {
 	w.watchKafka()
 	w.health.AddCheck("redis", w.probeRedis)
-	l, err := net.Listen("tcp", w.cfg.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("ORDERGATE_HTTP_ADDR=%s: %w", w.cfg.HTTPAddr, err)
-	}
-	w.listener = l
 	return nil
 }
 

@@ -54,16 +54,15 @@ func (f *fakeLoop) Run(l consumer.Lifecycle) error {
 }
 
 // testWorker assembles a worker around loop, without Kafka or Redis, its endpoints on a
-// free loopback port.
+// free loopback port, served from the start as New serves them.
 func testWorker(t *testing.T, cfg config.Config, loop *fakeLoop) *Worker {
 	t.Helper()
+	cfg.HTTPAddr = "127.0.0.1:0"
 	w := newWorker(cfg, Options{Logger: quiet})
 	w.cons = loop
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	if err := w.serveEarly(); err != nil {
 		t.Fatal(err)
 	}
-	w.listener = l
 	return w
 }
 
