@@ -219,10 +219,17 @@ func fileError(name, path string, err error) error {
 	return errorf(name, path, "cannot read the file: "+err.Error())
 }
 
-// readableByOthers returns a warning when the file at path can be read by its group or by
-// others, else "".
-func readableByOthers(name, path, holds string) string {
-	if path == "" {
+// privateFiles says what each variable's file holds, for FileOpenToOthers.
+var privateFiles = map[string]string{
+	"ORDERGATE_CLIENTS_FILE":       "the digests of the client secrets (weak secrets can be guessed from them)",
+	"ORDERGATE_KAFKA_TLS_KEY_FILE": "the private key of the client certificate",
+}
+
+// FileOpenToOthers returns a warning when path, the file of the variable named (the
+// clients file, the TLS private key), can be read by its group or by others, else "".
+func FileOpenToOthers(name, path string) string {
+	holds, private := privateFiles[name]
+	if path == "" || !private {
 		return ""
 	}
 	info, err := os.Stat(path)
@@ -333,11 +340,8 @@ func (c Config) advice() []string {
 	var w []string
 	// Issue 23, item 6: files that hold secrets, or digests that allow guessing weak
 	// secrets offline, should be readable by their owner only.
-	for _, f := range []struct{ name, path, holds string }{
-		{"ORDERGATE_CLIENTS_FILE", c.ClientsFile, "the digests of the client secrets (weak secrets can be guessed from them)"},
-		{"ORDERGATE_KAFKA_TLS_KEY_FILE", c.KafkaTLSKeyFile, "the private key of the client certificate"},
-	} {
-		if warning := readableByOthers(f.name, f.path, f.holds); warning != "" {
+	for _, f := range [][2]string{{"ORDERGATE_CLIENTS_FILE", c.ClientsFile}, {"ORDERGATE_KAFKA_TLS_KEY_FILE", c.KafkaTLSKeyFile}} {
+		if warning := FileOpenToOthers(f[0], f[1]); warning != "" {
 			w = append(w, warning)
 		}
 	}

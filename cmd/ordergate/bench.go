@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,26 +15,26 @@ import (
 )
 
 func cmdBench(args []string, e *env) int {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags(e, "bench", "[flags]", `On an embedded broker, measures in one run the Kafka client's own ceiling (the same consumer
+loop and writer forwarding records unchanged), then the real worker with a cold and with a warm
+Redis cache, then latency under a fixed produce rate. Each runs as its own process, so CPU and
+peak RSS are the worker's alone. It checks first that Redis answers.`)
 	records := fs.Int("records", 200000, "records to generate")
 	partitions := fs.Int("partitions", 6, "partitions of the input topic")
 	invalid := fs.Float64("invalid-ratio", 0.1, "share of invalid requests, 0 to 1")
-	redis := fs.String("redis", "127.0.0.1:6379", "the Redis the worker uses (host:port)")
-	redisCluster := fs.String("redis-cluster", "", "seed nodes of a Redis Cluster the worker uses instead of --redis (comma-separated host:port): the report gives the round trips per batch to each node")
+	redis := fs.String("redis", "127.0.0.1:6379", "the Redis the worker uses, `HOST:PORT`")
+	redisCluster := fs.String("redis-cluster", "", "seed nodes of a Redis Cluster the worker uses instead of --redis (comma-separated `HOST:PORT` list): the report gives the round trips per batch to each node")
 	rate := fs.Int("rate", 0, "records/s of the paced phase (0: three phases at 10%, 25% and 50% of the warm rate; -1: none)")
 	paced := fs.Int("paced-seconds", 10, "length of the paced phase")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
-	profiles := fs.String("profile", "", "write a CPU profile of each phase's process into `dir` (ceiling.pprof, cold.pprof...)")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "Usage: ordergate bench [flags]\n\nOn an embedded broker, measures in one run the Kafka client's own ceiling (the same consumer")
-		fmt.Fprintln(e.stderr, "loop and writer forwarding records unchanged), then the real worker with a cold and with a warm")
-		fmt.Fprintln(e.stderr, "Redis cache, then latency under a fixed produce rate. Each runs as its own process, so CPU and")
-		fmt.Fprintln(e.stderr, "peak RSS are the worker's alone.\n\nFlags:")
-		fs.PrintDefaults()
+	profiles := fs.String("profile", "", "write a CPU profile of each phase's process into `DIR` (ceiling.pprof, cold.pprof...)")
+	rest, err := fs.parse(args)
+	if err != nil {
+		return status(err)
 	}
-	if err := fs.Parse(args); err != nil {
-		return parseStatus(err)
+	if len(rest) > 0 {
+		fs.fail(fmt.Sprintf("unexpected argument %q", rest[0]))
+		return exitUsage
 	}
 	if *invalid < 0 || *invalid > 1 || *records <= 0 || *partitions <= 0 {
 		fmt.Fprintln(e.stderr, "ordergate bench: --records and --partitions must be positive, --invalid-ratio between 0 and 1")
@@ -105,10 +104,10 @@ func printReport(w io.Writer, r *bench.Report) {
 // cmdBenchCeiling is the ceiling process of `ordergate bench` (not listed in the help): the
 // worker's consumer loop and writer, forwarding records unchanged (see bench.Ceiling).
 func cmdBenchCeiling(args []string, e *env) int {
-	fs := flag.NewFlagSet("bench-ceiling", flag.ContinueOnError)
-	cpuProfile := fs.String("cpuprofile", "", "CPU profile file")
-	if err := fs.Parse(args); err != nil {
-		return parseStatus(err)
+	fs := newFlags(e, "bench-ceiling", "[flags]", "The ceiling process of ordergate bench.")
+	cpuProfile := fs.String("cpuprofile", "", "CPU profile `FILE`")
+	if _, err := fs.parse(args); err != nil {
+		return status(err)
 	}
 	stop, err := startProfiles(*cpuProfile, "")
 	if err != nil {
@@ -121,7 +120,7 @@ func cmdBenchCeiling(args []string, e *env) int {
 		return exitUsage
 	}
 	log := worker.NewLogger(cfg, e.stderr)
-	ctx, stopSignals := signalContext(e)
+	ctx, stopSignals := signalContext(e, nil)
 	defer stopSignals()
 	if err := bench.Ceiling(ctx, cfg, log); err != nil {
 		fmt.Fprintln(e.stderr, "ordergate bench-ceiling:", err)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -17,16 +16,25 @@ import (
 )
 
 func cmdRun(args []string, e *env) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (for go tool pprof)")
-	memProfile := fs.String("memprofile", "", "write a heap profile at exit to `file`")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "Usage: ordergate run [flags]\n\nRuns the worker. Configuration comes from the ORDERGATE_* variables: see `ordergate config`.\n\nFlags:")
-		fs.PrintDefaults()
+	for i, a := range args {
+		if a == "--check" || a == "-check" || a == "--check=true" {
+			// run --check is an alias of doctor, with doctor's flags.
+			return cmdDoctor(append(args[:i:i], args[i+1:]...), e)
+		}
 	}
-	if err := fs.Parse(args); err != nil {
-		return parseStatus(err)
+	fs := newFlags(e, "run", "[flags]", `Runs the worker. Configuration comes from the ORDERGATE_* variables: see ordergate config.
+Ctrl-C (SIGINT) or SIGTERM stops it gracefully within ORDERGATE_SHUTDOWN_TIMEOUT; a second one
+exits at once.`)
+	fs.Bool("check", false, "check everything the worker needs and exit: ordergate doctor (its flags apply)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `FILE` (for go tool pprof)")
+	memProfile := fs.String("memprofile", "", "write a heap profile at exit to `FILE`")
+	rest, err := fs.parse(args)
+	if err != nil {
+		return status(err)
+	}
+	if len(rest) > 0 {
+		fs.fail(fmt.Sprintf("unexpected argument %q", rest[0]))
+		return exitUsage
 	}
 	stopProfiles, err := startProfiles(*cpuProfile, *memProfile)
 	if err != nil {
@@ -39,14 +47,17 @@ func cmdRun(args []string, e *env) int {
 
 // runWorker loads the configuration and runs a worker until a signal.
 func runWorker(e *env, opts worker.Options) int {
-	cfg, warnings, err := config.Load()
-	if err != nil {
-		fmt.Fprintln(e.stderr, "ordergate:", err)
+	cfg, warnings, errs := config.LoadPartial()
+	if !errs.Has("ORDERGATE_INVENTORY_URL") && !errs.Has("ORDERGATE_INVENTORY_FILE") {
+		errs = append(errs, config.AsErrors(cfg.RequireInventory())...)
+	}
+	if len(errs) > 0 {
+		printWarnings(e, warnings)
+		printErr(e, "", config.Config{}, errs)
 		return exitUsage
 	}
-	if err := cfg.RequireInventory(); err != nil {
-		fmt.Fprintln(e.stderr, "ordergate:", err)
-		return exitUsage
+	if _, set := os.LookupEnv("ORDERGATE_LOG_FORMAT"); !set && isTerminal(e.stderr) {
+		cfg.LogFormat = "text" // a person reads it (docs/configuration.md)
 	}
 	log := worker.NewLogger(cfg, e.stderr)
 	worker.RouteLibraryLogs(log)
@@ -55,12 +66,16 @@ func runWorker(e *env, opts worker.Options) int {
 	}
 	log.Info("configuration", "config", cfg)
 	applyMemoryLimit(cfg, os.DirFS("/"), log)
-	ctx, stop := signalContext(e)
+	ctx, stop := signalContext(e, func(sig os.Signal) {
+		// Issue 21, item 12: say at once that a second signal does not wait.
+		log.Info("signal received; finishing the batches in hand, a second Ctrl-C or SIGTERM exits at once",
+			"signal", sig.String(), "timeout", cfg.ShutdownTimeout.String())
+	})
 	defer stop()
 	opts.Logger, opts.Now = log, e.now
 	w, err := worker.New(ctx, cfg, opts)
 	if err != nil {
-		fmt.Fprintln(e.stderr, "ordergate:", err)
+		printErr(e, "", cfg, err)
 		return exitUsage
 	}
 	stopReload := reloadOnSIGHUP(e, w)
@@ -69,25 +84,29 @@ func runWorker(e *env, opts worker.Options) int {
 		if errors.Is(err, consumer.ErrUnfinished) {
 			return exitFailure
 		}
-		fmt.Fprintln(e.stderr, "ordergate:", err)
+		printErr(e, "", cfg, err)
 		return exitFailure
 	}
 	return exitOK
 }
 
-// signalContext returns a context that ends at the first SIGINT or SIGTERM; a second signal
-// exits the process at once with status 1.
-func signalContext(e *env) (context.Context, func()) {
+// signalContext returns a context that ends at the first SIGINT or SIGTERM, after calling
+// onFirst (nil: nothing) with it; a second signal exits the process at once with status 1.
+func signalContext(e *env, onFirst func(os.Signal)) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(e.ctx)
 	if e.signals == nil {
 		return ctx, cancel
 	}
 	ch, stopSignals := e.signals()
 	go func() {
+		var sig os.Signal
 		select {
-		case <-ch:
+		case sig = <-ch:
 		case <-ctx.Done():
 			return
+		}
+		if onFirst != nil {
+			onFirst(sig)
 		}
 		cancel()
 		select {

@@ -1,29 +1,32 @@
 package main
 
 import (
-	"flag"
+	"encoding/json"
 	"fmt"
 
 	"github.com/ordergate/ordergate/config"
 )
 
 func cmdConfig(args []string, e *env) int {
-	fs := flag.NewFlagSet("config", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "Usage: ordergate config\n\nPrints the effective configuration read from the ORDERGATE_* variables (secrets masked), then the reference of every variable.")
-	}
-	if err := fs.Parse(args); err != nil {
-		return parseStatus(err)
-	}
-	cfg, warnings, err := config.Load()
-	for _, w := range warnings {
-		fmt.Fprintln(e.stderr, "warning:", w)
-	}
+	fs := newFlags(e, "config", "[--json]", `Prints the effective configuration read from the ORDERGATE_* variables (secrets masked), then
+the reference of every variable. Every bad value is reported, one per line (exit status 2).`)
+	asJSON := fs.Bool("json", false, `print one JSON object: "configuration" (name: value), "warnings", "reference", or "errors"`)
+	rest, err := fs.parse(args)
 	if err != nil {
-		fmt.Fprintln(e.stderr, "ordergate:", err)
+		return status(err)
+	}
+	if len(rest) > 0 {
+		fs.fail(fmt.Sprintf("unexpected argument %q", rest[0]))
 		return exitUsage
 	}
+	if *asJSON {
+		return configJSON(e)
+	}
+	cfg, warnings, ok := loadConfig(e)
+	if !ok {
+		return exitUsage
+	}
+	printWarnings(e, warnings)
 	fmt.Fprintln(e.stdout, "# Effective configuration")
 	if err := cfg.Write(e.stdout); err != nil {
 		return exitInternal
@@ -33,4 +36,39 @@ func cmdConfig(args []string, e *env) int {
 		return exitInternal
 	}
 	return exitOK
+}
+
+// configJSON prints `config --json`.
+func configJSON(e *env) int {
+	type problem struct {
+		Variable string `json:"variable"`
+		Value    string `json:"value"` // masked as in the configuration
+		Reason   string `json:"reason"`
+	}
+	out := struct {
+		Configuration map[string]string  `json:"configuration,omitempty"`
+		Warnings      []string           `json:"warnings"`
+		Errors        []problem          `json:"errors,omitempty"`
+		Reference     []config.Reference `json:"reference"`
+	}{Warnings: []string{}, Reference: config.References()}
+	cfg, warnings, err := config.Load()
+	out.Warnings = append(out.Warnings, warnings...)
+	code := exitOK
+	if err != nil {
+		for _, p := range config.AsErrors(err) {
+			out.Errors = append(out.Errors, problem{p.Name, p.Value, p.Reason})
+		}
+		code = exitUsage
+	} else {
+		out.Configuration = map[string]string{}
+		for _, s := range cfg.Settings() {
+			out.Configuration[s.Name] = s.Value
+		}
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return exitInternal
+	}
+	return code
 }

@@ -3,15 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -22,8 +21,10 @@ import (
 	"github.com/ordergate/ordergate/internal/app/produce"
 	"github.com/ordergate/ordergate/internal/app/worker"
 	"github.com/ordergate/ordergate/internal/foundation/samples"
+	"github.com/ordergate/ordergate/processor"
 	"github.com/ordergate/ordergate/processor/order"
 	"github.com/ordergate/ordergate/processor/servicepoint"
+	"github.com/ordergate/ordergate/publisher"
 )
 
 // devPartitions is the partition count of every topic of the embedded broker.
@@ -33,23 +34,26 @@ const devPartitions = 3
 var devTopics = []string{"orders.requests", "orders.accepted", "orders.rejected", "orders.dlq"}
 
 func cmdDev(args []string, e *env) int {
-	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags(e, "dev", "[--once] [flags]", `Runs ordergate with nothing to set up: an embedded Kafka broker and Redis on loopback, the
+sample inventory, and the real worker. Publishes the sample requests of
+internal/foundation/samples/requests and prints one line per decision of its worker, then
+keeps running (Ctrl-C stops it) so that you can publish your own requests with
+ordergate produce (it finds this dev by itself) and watch the events with ordergate tail.`)
 	once := fs.Bool("once", false, "exit after the samples: 0 when every outcome matches its golden file, 1 otherwise")
-	httpAddr := fs.String("http", "127.0.0.1:8080", "address of /metrics, /healthz and /readyz (a free port is taken when it is busy)")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "`ADDRESS` of /metrics, /healthz and /readyz (a free port is taken when it is busy)")
 	verbose := fs.Bool("v", false, "show the worker's own log (info level) on stderr")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "Usage: ordergate dev [--once]\n\nRuns ordergate with nothing to set up: an embedded Kafka broker and Redis on loopback, the")
-		fmt.Fprintln(e.stderr, "sample inventory, and the real worker. Publishes the sample requests of internal/foundation/samples/requests and")
-		fmt.Fprintln(e.stderr, "prints one line per outcome, then keeps running (Ctrl-C stops it) so that you can publish")
-		fmt.Fprintln(e.stderr, "your own requests with `ordergate produce`.\n\nFlags:")
-		fs.PrintDefaults()
+	rest, err := fs.parse(args)
+	if err != nil {
+		return status(err)
 	}
-	if err := fs.Parse(args); err != nil {
-		return parseStatus(err)
+	if len(rest) > 0 {
+		fs.fail(fmt.Sprintf("unexpected argument %q", rest[0]))
+		return exitUsage
 	}
-	d := &devRun{e: e, color: isTerminal(e.stdout)}
-	ctx, stop := signalContext(e)
+	d := &devRun{e: e, color: useColor(e.stdout), once: *once, decided: make(chan outcome, 1024), done: make(chan struct{})}
+	ctx, stop := signalContext(e, func(os.Signal) {
+		fmt.Fprintln(e.stderr, "ordergate dev: stopping (Ctrl-C again to exit at once)")
+	})
 	defer stop()
 	if err := d.start(ctx, *httpAddr, *verbose); err != nil {
 		fmt.Fprintln(e.stderr, "ordergate dev:", err)
@@ -57,28 +61,37 @@ func cmdDev(args []string, e *env) int {
 		return exitInternal
 	}
 	defer d.close()
-	return d.run(ctx, *once)
+	return d.run(ctx)
 }
 
 // devRun is one `ordergate dev`: the embedded servers, the worker and the printer.
 type devRun struct {
-	e       *env
-	color   bool
-	cluster *kfake.Cluster
-	redis   *miniredis.Miniredis
-	worker  *worker.Worker
-	brokers []string
-	samples []samples.Sample
-	golden  map[string]goldenOutcome
-	skipped []string
-	client  *kafka.Client
-	state   string
+	e        *env
+	color    bool
+	once     bool
+	cluster  *kfake.Cluster
+	redis    *miniredis.Miniredis
+	worker   *worker.Worker
+	brokers  []string
+	samples  []samples.Sample
+	golden   map[string]goldenOutcome
+	skipped  []string
+	client   *kafka.Client
+	state    string       // the dev state file, removed at exit ("" with --once)
+	examples string       // the directory of the example request files of the banner
+	decided  chan outcome // what the worker published, from OnPublished
+	done     chan struct{}
 }
 
 type goldenOutcome struct {
 	outcome string // accepted or rejected
 	code    int
 	field   string
+}
+
+// matches reports whether o is the expected outcome.
+func (g goldenOutcome) matches(o outcome) bool {
+	return g.outcome == o.outcome && g.code == o.code && g.field == o.field
 }
 
 func (d *devRun) start(ctx context.Context, httpAddr string, verbose bool) error {
@@ -148,16 +161,27 @@ func (d *devRun) start(ctx context.Context, httpAddr string, verbose bool) error
 	}
 	d.worker, err = worker.New(ctx, cfg, worker.Options{
 		Logger: log, Now: d.e.now, Inventory: inv, Redis: servicepoint.NewRedisClient(opts),
+		// What this worker decided, and nothing that another consumer of the topics
+		// published (issue 21, item 9).
+		OnPublished: func(r *processor.Result, kind publisher.Kind) {
+			select {
+			case d.decided <- outcomeOf(r, kind):
+			case <-d.done:
+			}
+		},
 	})
 	if err != nil {
 		return err
 	}
 	d.client = &kafka.Client{Addr: kafka.TCP(d.brokers...), Timeout: 10 * time.Second}
-	d.state = devStateFile()
-	if b, err := json.Marshal(devState{Brokers: d.brokers, PID: os.Getpid()}); err == nil {
-		_ = os.WriteFile(d.state, b, 0o600)
+	if d.once {
+		return nil // a dev that exits after the samples is no target for produce or tail
 	}
-	return nil
+	if d.state, err = writeDevState(devState{Brokers: d.brokers, PID: os.Getpid(), Started: d.e.now()}); err != nil {
+		fmt.Fprintf(d.e.stderr, "ordergate dev: cannot record this dev for produce and tail (%v): pass them --brokers %s\n",
+			err, strings.Join(d.brokers, ","))
+	}
+	return d.writeExamples(fsys)
 }
 
 // freeAddr returns addr when it can be listened on, else a free port on loopback.
@@ -199,6 +223,9 @@ func (d *devRun) close() {
 	if d.state != "" {
 		_ = os.Remove(d.state)
 	}
+	if d.examples != "" {
+		_ = os.RemoveAll(d.examples)
+	}
 	if d.redis != nil {
 		d.redis.Close()
 	}
@@ -208,29 +235,29 @@ func (d *devRun) close() {
 }
 
 // run starts the worker, publishes the samples, prints the outcomes and waits.
-func (d *devRun) run(ctx context.Context, once bool) int {
+func (d *devRun) run(ctx context.Context) int {
 	e := d.e
 	workerCtx, stopWorker := context.WithCancel(context.Background())
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- d.worker.Run(workerCtx) }()
 	defer func() {
+		close(d.done) // OnPublished no longer waits for this loop
 		stopWorker()
 		<-workerDone
 	}()
 
 	fmt.Fprintf(e.stdout, "ordergate dev: embedded Kafka at %s, embedded Redis at %s\n", strings.Join(d.brokers, ","), d.redis.Addr())
 	fmt.Fprintf(e.stdout, "  metrics:  http://%s/metrics   (also /healthz, /readyz)\n", d.worker.Addr())
-	fmt.Fprintf(e.stdout, "  topics:   %s (kcat -b %s -C -t orders.accepted)\n", strings.Join(devTopics, ", "), d.brokers[0])
-	fmt.Fprintf(e.stdout, "  your own: go run ./cmd/ordergate produce -H lob=FIXED --key K FILE.json\n\n")
+	fmt.Fprintf(e.stdout, "            the samples' end-to-end latency counts from their pinned %s timestamps: ignore it here\n",
+		d.samples[0].Time.Format("2006-01-02"))
+	fmt.Fprintf(e.stdout, "  topics:   %s\n\n", strings.Join(devTopics, ", "))
 
-	printer := newPrinter(e.stdout, d.color, d.samples)
+	width := len("input 0/000")
+	for _, s := range d.samples {
+		width = max(width, len(s.Name))
+	}
+	printer := newPrinter(e.stdout, d.color, width)
 	bySource := map[string]*samples.Sample{}
-	var mu sync.Mutex
-	results := make(chan devOutcome, 64)
-	pctx, stopPrinter := context.WithCancel(ctx)
-	defer stopPrinter()
-	go d.follow(pctx, results)
-
 	for i := range d.samples {
 		s := &d.samples[i]
 		p, off, err := d.publish(ctx, s)
@@ -238,9 +265,7 @@ func (d *devRun) run(ctx context.Context, once bool) int {
 			fmt.Fprintf(e.stderr, "ordergate dev: publishing sample %s: %v\n", s.Name, err)
 			return exitInternal
 		}
-		mu.Lock()
 		bySource[fmt.Sprintf("%d/%d", p, off)] = s
-		mu.Unlock()
 	}
 	if len(d.skipped) > 0 {
 		fmt.Fprintf(e.stdout, "(%d samples need the clients file and are not replayed here: `ordergate validate --clients internal/foundation/samples/requests/clients.json ...` shows them)\n", len(d.skipped))
@@ -248,6 +273,7 @@ func (d *devRun) run(ctx context.Context, once bool) int {
 
 	remaining := len(d.samples)
 	mismatches := 0
+	seen := map[string]bool{}
 	deadline := time.After(60 * time.Second)
 	for {
 		select {
@@ -258,191 +284,46 @@ func (d *devRun) run(ctx context.Context, once bool) int {
 			fmt.Fprintln(e.stderr, "ordergate dev: the worker stopped:", err)
 			return exitInternal
 		case <-deadline:
-			if once && remaining > 0 {
+			if d.once && remaining > 0 {
 				fmt.Fprintf(e.stderr, "ordergate dev: %d samples got no event within 60s\n", remaining)
 				return exitFailure
 			}
-		case o := <-results:
-			mu.Lock()
+		case o := <-d.decided:
+			label := "input " + o.source
+			if seen[o.source] {
+				label += " again" // a redelivery: same input, same eventId
+			}
+			seen[o.source] = true
 			s := bySource[o.source]
 			delete(bySource, o.source)
-			mu.Unlock()
-			name := ""
-			ok := true
-			if s != nil {
-				name = s.Name
-				g := d.golden[s.Name]
-				ok = g.outcome == o.outcome && g.code == o.code && g.field == o.field
-				if !ok {
-					mismatches++
-				}
-				remaining--
+			if s == nil {
+				printer.line(o, label, nil)
+				continue
 			}
-			printer.line(o, name, ok, d.golden[name])
-			if remaining == 0 && s != nil {
-				printer.summary(len(d.samples), mismatches)
-				if once {
-					if mismatches > 0 {
-						return exitFailure
-					}
-					return exitOK
-				}
-				fmt.Fprintln(e.stdout, "\nStill running: publish your own requests with `go run ./cmd/ordergate produce FILE.json`; Ctrl-C stops.")
+			g := d.golden[s.Name]
+			if !g.matches(o) {
+				mismatches++
 			}
-		}
-	}
-}
-
-// publish writes one sample to the input topic and returns its partition and offset.
-func (d *devRun) publish(ctx context.Context, s *samples.Sample) (int, int64, error) {
-	rec := order.Record{Key: []byte(s.Key), Value: s.Value, Headers: order.HeaderPairs(s.Headers), Time: s.Time}
-	return produce.One(ctx, d.client, devTopics[0], []int{0, 1, 2}, &rec) // devPartitions
-}
-
-// devOutcome is one event read back from the output topics.
-type devOutcome struct {
-	source      string // input partition/offset
-	requestType string
-	key         string
-	outcome     string // accepted, rejected, dlq
-	code        int
-	message     string
-	field       string
-	warnings    []string
-}
-
-// follow reads the output topics from the start and sends each event's outcome.
-func (d *devRun) follow(ctx context.Context, out chan<- devOutcome) {
-	var wg sync.WaitGroup
-	for _, topic := range devTopics[1:] {
-		for p := range devPartitions {
-			wg.Go(func() {
-				r := kafka.NewReader(kafka.ReaderConfig{Brokers: d.brokers, Topic: topic, Partition: p, MaxWait: 50 * time.Millisecond})
-				defer r.Close()
-				_ = r.SetOffset(kafka.FirstOffset)
-				for {
-					m, err := r.FetchMessage(ctx)
-					if err != nil {
-						if ctx.Err() != nil || errors.Is(err, io.EOF) {
-							return
-						}
-						continue
-					}
-					select {
-					case out <- parseOutcome(topic, m):
-					case <-ctx.Done():
-						return
-					}
-				}
-			})
-		}
-	}
-	wg.Wait()
-}
-
-func parseOutcome(topic string, m kafka.Message) devOutcome {
-	o := devOutcome{key: string(m.Key)}
-	if topic == "orders.dlq" {
-		o.outcome = "dlq"
-		for _, h := range m.Headers {
-			switch h.Key {
-			case "dlq_source":
-				src := string(h.Value)
-				o.source = src[strings.IndexByte(src, '/')+1:]
-			case "dlq_reason":
-				o.message = string(h.Value)
+			remaining--
+			printer.line(o, s.Name, &g)
+			if remaining > 0 {
+				continue
 			}
+			d.summary(printer, mismatches)
+			if d.once {
+				if mismatches > 0 {
+					return exitFailure
+				}
+				return exitOK
+			}
+			d.printExamples()
 		}
-		return o
 	}
-	var ev struct {
-		RequestType *string `json:"requestType"`
-		EventType   string  `json:"eventType"`
-		Source      struct {
-			Partition int   `json:"partition"`
-			Offset    int64 `json:"offset"`
-		} `json:"source"`
-		Errors []struct {
-			Code    int    `json:"code"`
-			Message string `json:"message"`
-			Field   string `json:"field"`
-		} `json:"errors"`
-		Warnings []string `json:"warnings"`
-	}
-	if err := json.Unmarshal(m.Value, &ev); err != nil {
-		o.outcome, o.message = "unreadable", err.Error()
-		return o
-	}
-	o.source = fmt.Sprintf("%d/%d", ev.Source.Partition, ev.Source.Offset)
-	o.outcome = strings.TrimPrefix(ev.EventType, "order.")
-	if ev.RequestType != nil {
-		o.requestType = *ev.RequestType
-	}
-	if len(ev.Errors) > 0 {
-		o.code, o.message, o.field = ev.Errors[0].Code, ev.Errors[0].Message, ev.Errors[0].Field
-	}
-	o.warnings = ev.Warnings
-	return o
 }
 
-// printer writes outcome lines, with colours on a terminal only.
-type printer struct {
-	w     io.Writer
-	color bool
-	width int // of the sample-name column
-}
-
-func newPrinter(w io.Writer, color bool, names []samples.Sample) *printer {
-	p := &printer{w: w, color: color, width: len("(yours)")}
-	for _, s := range names {
-		p.width = max(p.width, len(s.Name))
-	}
-	return p
-}
-
-func (p *printer) paint(code, s string) string {
-	if !p.color {
-		return s
-	}
-	return "\x1b[" + code + "m" + s + "\x1b[0m"
-}
-
-func (p *printer) line(o devOutcome, sample string, ok bool, want goldenOutcome) {
-	rt := o.requestType
-	if rt == "" {
-		rt = "(unknown type)"
-	}
-	key := o.key
-	if len(key) > 24 {
-		key = key[:21] + "..."
-	}
-	var verdict string
-	switch o.outcome {
-	case "accepted":
-		verdict = p.paint("32", "accepted")
-	case "rejected":
-		verdict = p.paint("31", fmt.Sprintf("rejected %d %s", o.code, o.message))
-		if o.field != "" {
-			verdict += " (" + o.field + ")"
-		}
-	default:
-		verdict = p.paint("35", o.outcome+" "+o.message)
-	}
-	name := sample
-	if name == "" {
-		name = "(yours)"
-	}
-	line := fmt.Sprintf("%-*s %-26s key=%-24s %s", p.width, name, rt, key, verdict)
-	if len(o.warnings) > 0 {
-		line += p.paint("33", "  warnings: "+strings.Join(o.warnings, "; "))
-	}
-	if !ok {
-		line += p.paint("1;31", fmt.Sprintf("  DIFFERS from golden: want %s %d %s", want.outcome, want.code, want.field))
-	}
-	fmt.Fprintln(p.w, line)
-}
-
-func (p *printer) summary(n, mismatches int) {
+// summary prints the closing line of the samples.
+func (d *devRun) summary(p *printer, mismatches int) {
+	n := len(d.samples)
 	if mismatches == 0 {
 		fmt.Fprintln(p.w, p.paint("32", fmt.Sprintf("\n%d samples, every outcome as in its golden file.", n)))
 		return
@@ -450,12 +331,75 @@ func (p *printer) summary(n, mismatches int) {
 	fmt.Fprintln(p.w, p.paint("31", fmt.Sprintf("\n%d samples, %d outcomes differ from their golden file.", n, mismatches)))
 }
 
-// isTerminal reports whether w is a terminal (colours only then).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
+// devExamples are the requests of the banner's produce examples, each accepted by the
+// dev worker as it is given (TestDevExamplesAreAccepted runs them).
+var devExamples = []struct {
+	sample string // the sample whose body is sent
+	args   string // produce's flags
+}{
+	{"update-by-customer-reference", "--key WAN-ABT-AB002-001"},
+	{"seed-account-example", "--key PA-ACC-100234 -H type=PATCH-billingAccountById -H businessId=PA -H id=PA-ACC-100234 -H client_id=my-client -H client_secret=my-secret"},
+}
+
+// writeExamples writes the bodies of devExamples to a directory of their own, so that the
+// banner's commands work from any directory.
+func (d *devRun) writeExamples(fsys fs.FS) error {
+	dir, err := os.MkdirTemp("", "ordergate-dev-examples-")
+	if err != nil {
+		return err
 	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0 && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+	d.examples = dir
+	for _, ex := range devExamples {
+		for _, s := range d.samples {
+			if s.Name != ex.sample {
+				continue
+			}
+			body, err := fs.ReadFile(fsys, s.Body)
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(dir, ex.sample+".json"), body, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// printExamples prints what to do next while dev keeps running: commands to copy and
+// paste, with this program's own name.
+func (d *devRun) printExamples() {
+	self := selfCommand()
+	fmt.Fprintf(d.e.stdout, "\nStill running; Ctrl-C stops it. From another terminal (these requests are accepted):\n")
+	for _, ex := range devExamples {
+		fmt.Fprintf(d.e.stdout, "  %s produce %s %s\n", self, ex.args, filepath.Join(d.examples, ex.sample+".json"))
+	}
+	fmt.Fprintf(d.e.stdout, "  %s tail                  (every event from now on, one line each; --from-beginning, --json)\n", self)
+	fmt.Fprintf(d.e.stdout, "Their decisions show here too.\n")
+}
+
+// selfCommand is how the user ran this program: `go run ./cmd/ordergate` from a go run
+// build, `ordergate` when that name on PATH is this program, else the path as invoked.
+func selfCommand() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "ordergate"
+	}
+	if strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		return "go run ./cmd/ordergate"
+	}
+	if onPath, err := exec.LookPath("ordergate"); err == nil {
+		if a, err1 := os.Stat(onPath); err1 == nil {
+			if b, err2 := os.Stat(exe); err2 == nil && os.SameFile(a, b) {
+				return "ordergate"
+			}
+		}
+	}
+	return os.Args[0]
+}
+
+// publish writes one sample to the input topic and returns its partition and offset.
+func (d *devRun) publish(ctx context.Context, s *samples.Sample) (int, int64, error) {
+	rec := order.Record{Key: []byte(s.Key), Value: s.Value, Headers: order.HeaderPairs(s.Headers), Time: s.Time}
+	return produce.One(ctx, d.client, devTopics[0], []int{0, 1, 2}, &rec) // devPartitions
 }

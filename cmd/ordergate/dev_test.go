@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,8 +16,9 @@ import (
 // TestDevOnce runs `ordergate dev --once` as a user would and checks its exit status and
 // that every sample's line shows the expected outcome and code.
 func TestDevOnce(t *testing.T) {
+	runtimeDir := t.TempDir()
 	cmd := exec.Command(testkit.Binary(t), "dev", "--once", "--http", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+t.TempDir(), "NO_COLOR=1")
+	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+runtimeDir, "NO_COLOR=1")
 	done := make(chan struct{})
 	var out []byte
 	var err error
@@ -61,10 +63,20 @@ func TestDevOnce(t *testing.T) {
 			t.Errorf("sample %s: %q, want %q", s.Name, line, want)
 		}
 	}
-	for _, want := range []string{"embedded Kafka at 127.0.0.1:", "/metrics", "produce", "every outcome as in its golden file"} {
+	for _, want := range []string{"embedded Kafka at 127.0.0.1:", "/metrics", "every outcome as in its golden file"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q", want)
 		}
+	}
+	// Issue 21, items 1 and 8: --once exits, so it shows no examples to try against it and
+	// leaves no state behind for produce or tail to find.
+	for _, never := range []string{"produce", "Still running", "go run"} {
+		if strings.Contains(text, never) {
+			t.Errorf("dev --once says %q", never)
+		}
+	}
+	if entries, _ := os.ReadDir(filepath.Join(runtimeDir, fmt.Sprintf("ordergate-%d", os.Getuid()))); len(entries) != 0 {
+		t.Errorf("dev --once left %d state files", len(entries))
 	}
 	if t.Failed() {
 		t.Log(text)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -54,7 +53,8 @@ func cmdDLQ(args []string, e *env) int {
 // and the filters of list and replay.
 type dlqCommand struct {
 	name    string
-	fs      *flag.FlagSet
+	fs      *flags
+	args    []string // the arguments besides the flags
 	brokers *string
 	timeout *time.Duration
 	json    *bool
@@ -65,32 +65,31 @@ type dlqCommand struct {
 }
 
 func newDLQCommand(e *env, name, usage string, filters bool) *dlqCommand {
-	c := &dlqCommand{name: name, e: e, fs: flag.NewFlagSet("dlq "+name, flag.ContinueOnError)}
-	c.fs.SetOutput(e.stderr)
-	c.brokers = c.fs.String("brokers", "", "comma-separated brokers (default: a running `ordergate dev`, else ORDERGATE_KAFKA_BROKERS)")
+	line, about, _ := strings.Cut(usage, "\n\n")
+	about += "\n\nThe topics are ORDERGATE_TOPIC_REQUESTS and ORDERGATE_TOPIC_DLQ; Kafka TLS and SASL are the\n" +
+		"ORDERGATE_KAFKA_* settings of ordergate run."
+	c := &dlqCommand{name: name, e: e, fs: newFlags(e, "dlq "+name, strings.TrimPrefix(line, "Usage: ordergate dlq "+name+" "), about)}
+	c.brokers = c.fs.String("brokers", "", "comma-separated `HOST:PORT` list (default: ORDERGATE_KAFKA_BROKERS, else a running dev)")
 	c.timeout = c.fs.Duration("timeout", 5*time.Minute, "give up after this long")
 	c.json = c.fs.Bool("json", false, "print JSON (for scripts)")
 	if filters {
-		c.since = c.fs.String("since", "", "only dead letters from this `time` on: RFC 3339, or a duration ago (24h)")
-		c.until = c.fs.String("until", "", "only dead letters before this `time`: RFC 3339, or a duration ago")
-		c.fs.StringVar(&c.filter.Reason, "reason", "", "only dead letters whose reason contains this `text` (any case)")
-		c.fs.StringVar(&c.filter.Type, "type", "", "only this request `type` (none: those that name no supported type)")
-		c.fs.StringVar(&c.filter.Key, "key", "", "only dead letters of this record `key`")
+		c.since = c.fs.String("since", "", "only dead letters from this `TIME` on: RFC 3339, or a duration ago (24h)")
+		c.until = c.fs.String("until", "", "only dead letters before this `TIME`: RFC 3339, or a duration ago")
+		c.fs.StringVar(&c.filter.Reason, "reason", "", "only dead letters whose reason contains this `TEXT` (any case)")
+		c.fs.StringVar(&c.filter.Type, "type", "", "only this request `TYPE` (none: those that name no supported type)")
+		c.fs.StringVar(&c.filter.Key, "key", "", "only dead letters of this record `KEY`")
 		c.fs.BoolVar(&c.filter.Pending, "pending", false, "only dead letters not replayed yet")
-	}
-	c.fs.Usage = func() {
-		fmt.Fprintln(e.stderr, usage+"\n\nThe topics are ORDERGATE_TOPIC_REQUESTS and ORDERGATE_TOPIC_DLQ; Kafka TLS and SASL are the")
-		fmt.Fprintln(e.stderr, "ORDERGATE_KAFKA_* settings of `ordergate run`.\n\nFlags:")
-		c.fs.PrintDefaults()
 	}
 	return c
 }
 
 // parse reads the flags and the filters' times; it returns an exit status, or -1 to go on.
 func (c *dlqCommand) parse(args []string) int {
-	if err := c.fs.Parse(args); err != nil {
-		return parseStatus(err)
+	rest, err := c.fs.parse(args)
+	if err != nil {
+		return status(err)
 	}
+	c.args = rest
 	if c.since != nil {
 		var err error
 		now := c.e.now()
@@ -123,15 +122,19 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 
 // read connects as the configuration says and reads the dead-letter topic.
 func (c *dlqCommand) read() (context.Context, context.CancelFunc, config.Config, audit.Cluster, []deadletter.Letter, int) {
-	cfg, _, err := config.Load()
-	if err != nil {
-		fmt.Fprintln(c.e.stderr, "ordergate:", err)
+	cfg, _, ok := loadConfig(c.e)
+	if !ok {
 		return nil, nil, cfg, audit.Cluster{}, nil, exitUsage
 	}
-	addrs := resolveBrokers(*c.brokers, cfg)
+	cfg, err := toolTarget(*c.brokers, cfg)
+	if err != nil {
+		printErr(c.e, "dlq "+c.name, cfg, err)
+		return nil, nil, cfg, audit.Cluster{}, nil, exitUsage
+	}
+	addrs := cfg.KafkaBrokers
 	kc, err := worker.KafkaClients(cfg, addrs)
 	if err != nil {
-		fmt.Fprintln(c.e.stderr, "ordergate:", err)
+		printErr(c.e, "dlq "+c.name, cfg, err)
 		return nil, nil, cfg, audit.Cluster{}, nil, exitUsage
 	}
 	k := audit.Cluster{Client: kc.Client, Dialer: kc.Dialer, Brokers: addrs}
@@ -162,8 +165,8 @@ func dlqList(args []string, e *env) int {
 	if status := c.parse(args); status >= 0 {
 		return status
 	}
-	if c.fs.NArg() > 0 {
-		c.fs.Usage()
+	if len(c.args) > 0 {
+		c.fs.fail(fmt.Sprintf("unexpected argument %q", c.args[0]))
 		return exitUsage
 	}
 	_, cancel, cfg, _, letters, status := c.read()
@@ -202,8 +205,8 @@ func dlqShow(args []string, e *env) int {
 	if status := c.parse(args); status >= 0 {
 		return status
 	}
-	if c.fs.NArg() == 0 {
-		c.fs.Usage()
+	if len(c.args) == 0 {
+		c.fs.failUsage("name the dead letters to show (REF...)")
 		return exitUsage
 	}
 	_, cancel, _, _, letters, status := c.read()
@@ -212,7 +215,7 @@ func dlqShow(args []string, e *env) int {
 	}
 	defer cancel()
 	var shown []*deadletter.Letter
-	for _, ref := range c.fs.Args() {
+	for _, ref := range c.args {
 		found, err := deadletter.Find(letters, ref)
 		if err != nil {
 			fmt.Fprintln(e.stderr, "ordergate dlq show:", err)
@@ -401,12 +404,12 @@ func dlqReplay(args []string, e *env) int {
 	all := c.fs.Bool("all", false, "replay every dead letter the filters select (needed when no REF and no filter is given)")
 	dryRun := c.fs.Bool("dry-run", false, "print what would be sent, send nothing")
 	force := c.fs.Bool("force", false, "replay dead letters that were replayed already")
-	credsFile := c.fs.String("credentials", "", "`file` of client_id=client_secret lines, - for standard input")
+	credsFile := c.fs.String("credentials", "", "`FILE` of client_id=client_secret lines, - for standard input")
 	if status := c.parse(args); status >= 0 {
 		return status
 	}
 	filtering := c.filter != (deadletter.Filter{})
-	if c.fs.NArg() == 0 && !filtering && !*all {
+	if len(c.args) == 0 && !filtering && !*all {
 		fmt.Fprintln(e.stderr, "ordergate dlq replay: name the dead letters (REF...), or select them with filters, or give --all")
 		return exitUsage
 	}
@@ -424,10 +427,10 @@ func dlqReplay(args []string, e *env) int {
 	}
 	defer cancel()
 	var selected []*deadletter.Letter
-	if c.fs.NArg() == 0 {
+	if len(c.args) == 0 {
 		selected = c.filtered(letters)
 	}
-	for _, ref := range c.fs.Args() {
+	for _, ref := range c.args {
 		found, err := deadletter.Find(letters, ref)
 		if err != nil {
 			fmt.Fprintln(e.stderr, "ordergate dlq replay:", err)

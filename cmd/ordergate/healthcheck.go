@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -19,21 +18,22 @@ import (
 // configuration is 1 too (Docker reserves the status 2 of a health check); only bad flags,
 // a mistake in the command line itself, exit 2.
 func cmdHealthcheck(args []string, e *env) int {
-	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags(e, "healthcheck", "[--ready] [--timeout 2s]",
+		`Probes the running worker's /healthz (or /readyz) on ORDERGATE_HTTP_ADDR, read as run reads it.
+Exit status 0 when it answers 200, 1 otherwise (a bad configuration too), 2 on bad flags; one
+line says why.`)
 	ready := fs.Bool("ready", false, "probe /readyz (the broker, Redis and no stuck partition) instead of /healthz (the process serves)")
-	timeout := fs.Duration("timeout", 2*time.Second, "give up after `duration`")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "Usage: ordergate healthcheck [--ready] [--timeout 2s]\n\n"+
-			"Probes the running worker's /healthz (or /readyz) on ORDERGATE_HTTP_ADDR, read as `run` reads it.\n"+
-			"Exit status 0 when it answers 200, 1 otherwise (a bad configuration too), 2 on bad flags; one line says why.\n\nFlags:")
-		fs.PrintDefaults()
+	timeout := fs.Duration("timeout", 2*time.Second, "give up after `DURATION`")
+	rest, err := fs.parse(args)
+	if err != nil {
+		return status(err)
 	}
-	if err := fs.Parse(args); err != nil {
-		return parseStatus(err)
+	if len(rest) > 0 {
+		fs.fail(fmt.Sprintf("unexpected argument %q", rest[0]))
+		return exitUsage
 	}
-	if fs.NArg() > 0 || *timeout <= 0 {
-		fs.Usage()
+	if *timeout <= 0 {
+		fs.fail("--timeout must be greater than 0")
 		return exitUsage
 	}
 	cfg, _, err := config.Load()

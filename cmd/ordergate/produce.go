@@ -3,85 +3,39 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
-	"github.com/ordergate/ordergate/config"
 	"github.com/ordergate/ordergate/internal/app/produce"
 	"github.com/ordergate/ordergate/internal/app/worker"
 	"github.com/ordergate/ordergate/processor/order"
+	"github.com/segmentio/kafka-go"
 )
 
-// devStateFile is where a running `ordergate dev` writes its broker address, so that
-// produce and check find it without flags.
-func devStateFile() string {
-	dir := os.Getenv("XDG_RUNTIME_DIR")
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	return filepath.Join(dir, "ordergate-dev.json")
-}
-
-type devState struct {
-	Brokers []string `json:"brokers"`
-	PID     int      `json:"pid"`
-}
-
-// processAlive reports whether a process with that pid exists (signal 0 checks without
-// sending anything).
-func processAlive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	p, err := os.FindProcess(pid)
-	return err == nil && p.Signal(syscall.Signal(0)) == nil
-}
-
-// resolveBrokers picks the brokers: the flag, else a running dev, else the configuration.
-func resolveBrokers(flagValue string, cfg config.Config) []string {
-	if flagValue != "" {
-		return strings.Split(flagValue, ",")
-	}
-	if b, err := os.ReadFile(devStateFile()); err == nil {
-		var s devState
-		if json.Unmarshal(b, &s) == nil && len(s.Brokers) > 0 && processAlive(s.PID) {
-			return s.Brokers
-		}
-	}
-	return cfg.KafkaBrokers
-}
-
 func cmdProduce(args []string, e *env) int {
-	fs := flag.NewFlagSet("produce", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags(e, "produce", "[flags] FILE...  (- reads standard input)",
+		`Publishes each file as one record of the input topic and prints its partition and offset.
+The broker is --brokers, else ORDERGATE_KAFKA_BROKERS (with the ORDERGATE_KAFKA_SASL_* and
+_TLS_* settings), else a running ordergate dev.`)
 	var headers headerFlags
-	fs.Var(&headers, "H", "a record header `name=value` (repeatable)")
-	key := fs.String("key", "", "the record key")
-	at := fs.String("at", "", "the record timestamp, RFC 3339 (default: now; a LogAppendTime topic overrides it)")
-	brokers := fs.String("brokers", "", "comma-separated brokers (default: a running `ordergate dev`, else ORDERGATE_KAFKA_BROKERS)")
-	topic := fs.String("topic", "", "the topic (default: ORDERGATE_TOPIC_REQUESTS)")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "Usage: ordergate produce [flags] FILE...  (- reads standard input)")
-		fmt.Fprintln(e.stderr, "\nPublishes each file as one record of the input topic and prints its partition and offset.\n\nFlags:")
-		fs.PrintDefaults()
+	fs.Var(&headers, "H", "a record header `NAME=VALUE` (or \"NAME: VALUE\"); repeatable")
+	fs.secret["H"] = true
+	key := fs.String("key", "", "the record `KEY`")
+	at := fs.String("at", "", "the record timestamp, an RFC 3339 `TIME` (default: now; a LogAppendTime topic overrides it)")
+	brokers := fs.String("brokers", "", "comma-separated `HOST:PORT` list (default: ORDERGATE_KAFKA_BROKERS, else a running dev)")
+	topic := fs.String("topic", "", "the `TOPIC` (default: ORDERGATE_TOPIC_REQUESTS)")
+	asJSON := fs.Bool("json", false, "print one JSON object per file instead of a line")
+	files, err := fs.parse(args)
+	if err != nil {
+		return status(err)
 	}
-	if err := fs.Parse(args); err != nil {
-		return parseStatus(err)
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
+	if len(files) == 0 {
+		fs.failUsage("no request file given")
 		return exitUsage
 	}
-	cfg, _, err := config.Load()
-	if err != nil {
-		fmt.Fprintln(e.stderr, "ordergate:", err)
+	cfg, _, ok := loadConfig(e)
+	if !ok {
 		return exitUsage
 	}
 	recordTime, err := parseAt(*at, e.now)
@@ -92,20 +46,26 @@ func cmdProduce(args []string, e *env) int {
 	if *topic == "" {
 		*topic = cfg.TopicRequests
 	}
-	addrs := resolveBrokers(*brokers, cfg)
-	k, err := worker.KafkaClients(cfg, addrs)
-	if err != nil {
-		fmt.Fprintln(e.stderr, "ordergate:", err)
+	if cfg, err = toolTarget(*brokers, cfg); err != nil {
+		printErr(e, "produce", cfg, err)
 		return exitUsage
 	}
+	addrs := strings.Join(cfg.KafkaBrokers, ",")
+	k, err := worker.KafkaClients(cfg, cfg.KafkaBrokers)
+	if err != nil {
+		printErr(e, "produce", cfg, err)
+		return exitUsage
+	}
+	defer k.Close()
 	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
 	defer cancel()
 	partitions, err := partitionsOf(ctx, k.Client, *topic)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "ordergate produce: %s at %s: %v\n", *topic, strings.Join(addrs, ","), err)
+		printErr(e, "produce", cfg, fmt.Errorf("%s at %s: %w", *topic, addrs, err))
 		return exitFailure
 	}
-	for _, name := range fs.Args() {
+	enc := json.NewEncoder(e.stdout)
+	for _, name := range files {
 		value, err := readInput(name, e.stdin)
 		if err != nil {
 			fmt.Fprintln(e.stderr, "ordergate produce:", err)
@@ -116,15 +76,28 @@ func cmdProduce(args []string, e *env) int {
 		rec := order.Record{Key: []byte(*key), Value: value, Headers: headers, Time: recordTime}
 		p, offset, err := produce.One(ctx, k.Client, *topic, partitions, &rec)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "ordergate produce: %s to %s at %s: %v\n", name, *topic, strings.Join(addrs, ","), err)
+			printErr(e, "produce", cfg, fmt.Errorf("%s to %s at %s: %w", name, *topic, addrs, err))
 			return exitFailure
+		}
+		if *asJSON {
+			_ = enc.Encode(produced{File: name, Topic: *topic, Partition: p, Offset: offset})
+			continue
 		}
 		fmt.Fprintf(e.stdout, "%s: %s partition %d offset %d\n", name, *topic, p, offset)
 	}
 	return exitOK
 }
 
-// partitionsOf returns the partition ids of a topic.
+// produced is one line of `produce --json`.
+type produced struct {
+	File      string `json:"file"`
+	Topic     string `json:"topic"`
+	Partition int    `json:"partition"`
+	Offset    int64  `json:"offset"`
+}
+
+// partitionsOf returns the partition ids of a topic; an unknown topic's error names the
+// closest topic the broker has.
 func partitionsOf(ctx context.Context, client *kafka.Client, topic string) ([]int, error) {
 	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
@@ -134,7 +107,7 @@ func partitionsOf(ctx context.Context, client *kafka.Client, topic string) ([]in
 		return nil, fmt.Errorf("no metadata for the topic")
 	}
 	if err := meta.Topics[0].Error; err != nil {
-		return nil, err
+		return nil, topicError(ctx, client, topic, err)
 	}
 	ids := make([]int, 0, len(meta.Topics[0].Partitions))
 	for _, p := range meta.Topics[0].Partitions {

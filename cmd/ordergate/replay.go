@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -17,32 +16,31 @@ import (
 )
 
 func cmdReplay(args []string, e *env) int {
-	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags(e, "replay", "--diff [flags]", `Decides a range of the input topic again with the rules of this binary and this configuration
+(ORDERGATE_CLIENTS_FILE, ORDERGATE_MAX_MESSAGE_BYTES), resolving service points through the
+configured Redis cache and inventory, and compares each decision with the event published for
+the same record (found by its eventId). Reports unchanged and changed decisions, a table of
+changes (old -> new) and examples. Never publishes, never commits an offset of any group.
+Exit status: 0 no change, 1 some decision changed, 2 usage or connection error.`)
 	diff := fs.Bool("diff", false, "compare the decisions of this binary with the published events (the only mode: nothing is published)")
-	brokers := fs.String("brokers", "", "comma-separated brokers (default: a running `ordergate dev`, else ORDERGATE_KAFKA_BROKERS)")
-	partitions := fs.String("partitions", "", "comma-separated input `partitions` (default: all)")
-	from := fs.String("from", "", "first record of each partition: an `offset`, or an RFC 3339 time (default: the start)")
-	to := fs.String("to", "", "end of each partition, excluded: an `offset`, or an RFC 3339 time (default: the end)")
+	brokers := fs.String("brokers", "", "comma-separated `HOST:PORT` list (default: ORDERGATE_KAFKA_BROKERS, else a running dev)")
+	partitions := fs.String("partitions", "", "comma-separated input `PARTITIONS` (default: all)")
+	from := fs.String("from", "", "first record of each partition: an `OFFSET`, or an RFC 3339 time (default: the start)")
+	to := fs.String("to", "", "end of each partition, excluded: an `OFFSET`, or an RFC 3339 time (default: the end)")
 	pure := fs.Bool("pure", false, "compare rows 1-16 only: no service-point resolution, no Redis, no inventory")
 	examples := fs.Int("examples", 5, "examples printed per change")
 	asJSON := fs.Bool("json", false, "print the report as JSON (for scripts)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this long")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "Usage: ordergate replay --diff [flags]")
-		fmt.Fprintln(e.stderr, "\nDecides a range of the input topic again with the rules of this binary and this configuration")
-		fmt.Fprintln(e.stderr, "(ORDERGATE_CLIENTS_FILE, ORDERGATE_MAX_MESSAGE_BYTES), resolving service points through the")
-		fmt.Fprintln(e.stderr, "configured Redis cache and inventory, and compares each decision with the event published for")
-		fmt.Fprintln(e.stderr, "the same record (found by its eventId). Reports unchanged and changed decisions, a table of")
-		fmt.Fprintln(e.stderr, "changes (old -> new) and examples. Never publishes, never commits an offset of any group.")
-		fmt.Fprintln(e.stderr, "Exit status: 0 no change, 1 some decision changed, 2 usage or connection error.\n\nFlags:")
-		fs.PrintDefaults()
+	rest, err := fs.parse(args)
+	if err != nil {
+		return status(err)
 	}
-	if err := fs.Parse(args); err != nil {
-		return parseStatus(err)
+	if len(rest) > 0 {
+		fs.fail(fmt.Sprintf("unexpected argument %q", rest[0]))
+		return exitUsage
 	}
-	if !*diff || fs.NArg() > 0 {
-		fs.Usage()
+	if !*diff {
+		fs.failUsage("--diff is the only mode (nothing is ever published): give it")
 		return exitUsage
 	}
 	fail := func(format string, a ...any) int {
@@ -86,12 +84,18 @@ func cmdReplay(args []string, e *env) int {
 		defer closeRedis()
 		opts.Resolver = resolver
 	}
-	addrs := resolveBrokers(*brokers, cfg)
-	kc, err := worker.KafkaClients(cfg, addrs)
+	target, err := toolTarget(*brokers, cfg)
 	if err != nil {
-		fmt.Fprintln(e.stderr, "ordergate:", err)
+		printErr(e, "replay", cfg, err)
 		return exitUsage
 	}
+	addrs := target.KafkaBrokers
+	kc, err := worker.KafkaClients(target, addrs)
+	if err != nil {
+		printErr(e, "replay", cfg, err)
+		return exitUsage
+	}
+	defer kc.Close()
 	p := newProgress(e, "replay --diff")
 	opts.Progress = p.update
 	rep, err := shadow.Diff(ctx, audit.Cluster{Client: kc.Client, Dialer: kc.Dialer, Brokers: addrs}, opts)

@@ -2,14 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/ordergate/ordergate/internal/foundation/suggest"
 )
 
 // env is what a command reads and writes besides its arguments; tests replace it.
@@ -41,62 +41,93 @@ const (
 	exitInternal = 3
 )
 
+// command is one sub-command. To add one, write its function in a file of its own and add
+// a line to commands.
 type command struct {
 	name    string
 	summary string
 	run     func(args []string, e *env) int
+	hidden  bool // not listed by help (a process of another command)
 }
 
 func commands() []command {
 	return []command{
-		{"run", "run the worker (configuration from ORDERGATE_* variables)", cmdRun},
-		{"dev", "zero-setup demo: embedded broker and Redis, sample requests, outcomes printed", cmdDev},
-		{"validate", "print the event the worker would publish for request files, offline", cmdValidate},
-		{"produce", "publish request files to the input topic", cmdProduce},
-		{"config", "print the effective configuration (secrets masked) and the reference", cmdConfig},
-		{"check", "read the input and output topics and report lost, repeated or reordered events", cmdCheck},
-		{"dlq", "list, show and replay the dead letters", cmdDLQ},
-		{"replay", "--diff: re-decide part of the input topic with this binary's rules, compare with the events", cmdReplay},
-		{"bench", "measure the worker against the Kafka client's own ceiling", cmdBench},
-		{"healthcheck", "probe a running worker's /healthz or /readyz (the image's HEALTHCHECK)", cmdHealthcheck},
-		{"version", "print the version", cmdVersion},
+		{name: "run", summary: "run the worker (configuration from ORDERGATE_* variables; --check: doctor)", run: cmdRun},
+		{name: "doctor", summary: "check everything run needs and report every finding at once, with what to fix", run: cmdDoctor},
+		{name: "dev", summary: "zero-setup demo: embedded broker and Redis, sample requests, outcomes printed", run: cmdDev},
+		{name: "validate", summary: "print the event the worker would publish for request files, offline", run: cmdValidate},
+		{name: "produce", summary: "publish request files to the input topic", run: cmdProduce},
+		{name: "tail", summary: "print the events ordergate publishes, one line each (or --json)", run: cmdTail},
+		{name: "check", summary: "read the input and output topics and report lost, repeated or reordered events", run: cmdCheck},
+		{name: "dlq", summary: "list, show and replay the dead letters", run: cmdDLQ},
+		{name: "replay", summary: "--diff: re-decide part of the input topic with this binary's rules, compare with the events", run: cmdReplay},
+		{name: "config", summary: "print the effective configuration (secrets masked) and the reference", run: cmdConfig},
+		{name: "clients", summary: "clients file tools: hash a secret (from standard input), check a file", run: cmdClients},
+		{name: "bench", summary: "measure the worker against the Kafka client's own ceiling", run: cmdBench},
+		{name: "healthcheck", summary: "probe a running worker's /healthz or /readyz (the image's HEALTHCHECK)", run: cmdHealthcheck},
+		{name: "version", summary: "print the version", run: cmdVersion},
+		{name: "bench-ceiling", run: cmdBenchCeiling, hidden: true},
 	}
 }
 
 func run(args []string, e *env) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
+		usage(e.stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "--help", "-help":
+		if len(args) > 1 && args[0] == "help" {
+			// `help COMMAND` is `COMMAND -h`.
+			if c, ok := findCommand(args[1]); ok {
+				return c.run([]string{"-h"}, e)
+			}
+			return unknownCommand(args[1], e)
+		}
 		usage(e.stdout)
-		if len(args) == 0 {
-			return exitUsage
-		}
 		return exitOK
+	case "--version", "-version", "-v":
+		return cmdVersion(nil, e)
 	}
+	if c, ok := findCommand(args[0]); ok {
+		return c.run(args[1:], e)
+	}
+	return unknownCommand(args[0], e)
+}
+
+func findCommand(name string) (command, bool) {
 	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(args[1:], e)
+		if c.name == name {
+			return c, true
 		}
 	}
-	if args[0] == "bench-ceiling" {
-		return cmdBenchCeiling(args[1:], e)
+	return command{}, false
+}
+
+// unknownCommand reports a command that does not exist, with the closest one.
+func unknownCommand(name string, e *env) int {
+	var names []string
+	for _, c := range commands() {
+		if !c.hidden {
+			names = append(names, c.name)
+		}
 	}
-	fmt.Fprintf(e.stderr, "ordergate: unknown command %q (see ordergate help)\n", args[0])
+	msg := fmt.Sprintf("ordergate: unknown command %q", name)
+	if s := suggest.Closest(name, names); s != "" {
+		msg += fmt.Sprintf(" (did you mean %s?)", s)
+	}
+	fmt.Fprintln(e.stderr, msg+"; ordergate help lists the commands")
 	return exitUsage
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "ordergate validates telecom order requests from Kafka and publishes one accepted or rejected event per request.")
-	fmt.Fprintln(w, "\nUsage: ordergate COMMAND [flags]\n\nCommands:")
+	fmt.Fprintln(w, "\nUsage: ordergate COMMAND [flags] [arguments]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+		if !c.hidden {
+			fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+		}
 	}
-	fmt.Fprintln(w, "\nRun `ordergate COMMAND -h` for a command's flags. Configuration: `ordergate config`.")
-}
-
-// parseStatus is the exit status after a flag parsing error: 0 for -h (the usage was asked
-// for), 2 otherwise.
-func parseStatus(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	return exitUsage
+	fmt.Fprintln(w, "\nordergate help COMMAND (or ordergate COMMAND -h) shows a command's flags; ordergate --version its version.")
+	fmt.Fprintln(w, "Configuration: ORDERGATE_* variables, see ordergate config.")
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,43 +17,49 @@ import (
 	"github.com/ordergate/ordergate/publisher/event"
 )
 
-// headerFlags collects repeated -H name=value flags, in order.
+// headerFlags collects repeated -H flags, in order: name=value, or name: value as curl
+// takes them.
 type headerFlags []order.Header
 
 func (h *headerFlags) String() string { return "" }
 
+// Set adds one header. Its error never quotes the flag: a value may be a secret
+// (-H 'client_secret X' must not print X; issue 23, item 5).
 func (h *headerFlags) Set(s string) error {
-	name, value, ok := strings.Cut(s, "=")
-	if !ok || name == "" {
-		return fmt.Errorf("want name=value, got %q", s)
+	i := strings.IndexAny(s, "=:")
+	if i <= 0 {
+		return errors.New("want NAME=VALUE (or \"NAME: VALUE\")")
+	}
+	name, value := s[:i], s[i+1:]
+	if s[i] == ':' {
+		value = strings.TrimLeft(value, " \t")
+	}
+	if strings.TrimSpace(name) != name {
+		return errors.New("the header name has spaces around it")
 	}
 	*h = append(*h, order.Header{Key: name, Value: []byte(value)})
 	return nil
 }
 
 func cmdValidate(args []string, e *env) int {
-	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags(e, "validate", "[flags] FILE...  (- reads standard input)", `Prints, one JSON line per file, the event the worker would publish for a record with that
+value (source topic "file", partition 0, offset = the file's index). Exit status: 0 when every
+request is accepted, 1 when any is rejected, 2 on a usage or file error.`)
 	var headers headerFlags
-	fs.Var(&headers, "H", "a record header `name=value` (repeatable)")
-	key := fs.String("key", "", "the record key")
-	at := fs.String("at", "", "the record timestamp, RFC 3339 (default: now); \"today\" of the date rules is its date in Paris")
-	inventoryFile := fs.String("inventory", "", "service-point inventory `file` (JSON array), to decide rows 17-19 of BVPN requests")
-	clientsFile := fs.String("clients", "", "clients `file`, as ORDERGATE_CLIENTS_FILE")
-	maxBytes := fs.Int("max-message-bytes", order.DefaultMaxBodyBytes, "largest request value accepted, as ORDERGATE_MAX_MESSAGE_BYTES")
+	fs.Var(&headers, "H", "a record header `NAME=VALUE` (or \"NAME: VALUE\"); repeatable")
+	fs.secret["H"] = true
+	key := fs.String("key", "", "the record `KEY`")
+	at := fs.String("at", "", "the record timestamp, an RFC 3339 `TIME` (default: now); \"today\" of the date rules is its date in Paris")
+	inventoryFile := fs.String("inventory", "", "service-point inventory `FILE` (JSON array), to decide rows 17-19 of BVPN requests")
+	clientsFile := fs.String("clients", "", "clients `FILE`, as ORDERGATE_CLIENTS_FILE")
+	maxBytes := fs.Int("max-message-bytes", order.DefaultMaxBodyBytes, "largest request value accepted, in `BYTES`, as ORDERGATE_MAX_MESSAGE_BYTES")
 	pretty := fs.Bool("pretty", false, "indent the events")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "Usage: ordergate validate [flags] FILE...  (- reads standard input)")
-		fmt.Fprintln(e.stderr, "\nPrints, one JSON line per file, the event the worker would publish for a record with that")
-		fmt.Fprintln(e.stderr, "value (source topic \"file\", partition 0, offset = the file's index). Exit status: 0 when every")
-		fmt.Fprintln(e.stderr, "request is accepted, 1 when any is rejected, 2 on a usage or file error.\n\nFlags:")
-		fs.PrintDefaults()
+	files, err := fs.parse(args)
+	if err != nil {
+		return status(err)
 	}
-	if err := fs.Parse(args); err != nil {
-		return parseStatus(err)
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
+	if len(files) == 0 {
+		fs.failUsage("no request file given")
 		return exitUsage
 	}
 	recordTime, err := parseAt(*at, e.now)
@@ -83,7 +88,7 @@ func cmdValidate(args []string, e *env) int {
 		}
 	}
 	status := exitOK
-	for i, name := range fs.Args() {
+	for i, name := range files {
 		value, err := readInput(name, e.stdin)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "ordergate validate: %v\n", err)

@@ -445,7 +445,7 @@ func TestValidateHeaders(t *testing.T) {
 	})
 	t.Run("-H without '=' is a usage error", func(t *testing.T) {
 		r := runValidate(t, "", "-H", "X-Correlation-ID", acceptedDisconnect)
-		if r.code != exitUsage || r.stdout != "" || !strings.Contains(r.stderr, "want name=value") {
+		if r.code != exitUsage || r.stdout != "" || !strings.Contains(r.stderr, "want NAME=VALUE") {
 			t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 	})
@@ -585,8 +585,8 @@ func TestValidateErrors(t *testing.T) {
 		{"--inventory not JSON", []string{"--inventory", notJSON, acceptedDisconnect}, true, []string{"--inventory", notJSON}, nil},
 		{"a BVPN request that reaches resolution without --inventory", []string{"--at", sampleTime, acceptedDisconnect}, true,
 			[]string{acceptedDisconnect, "needs --inventory"}, nil},
-		{"no file: usage", []string{"--at", sampleTime}, false, []string{"Usage: ordergate validate", "-inventory"}, nil},
-		{"unknown flag", []string{"--no-such-flag", acceptedDisconnect}, false, []string{"-no-such-flag", "Usage: ordergate validate"}, nil},
+		{"no file: usage", []string{"--at", sampleTime}, false, []string{"no request file given", "Usage: ordergate validate", "--inventory FILE"}, nil},
+		{"unknown flag", []string{"--no-such-flag", acceptedDisconnect}, true, []string{"unknown flag --no-such-flag", "see ordergate validate -h"}, nil},
 		{"--max-message-bytes not a number", []string{"--max-message-bytes", "lots", acceptedDisconnect}, false, []string{"-max-message-bytes"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
