@@ -115,7 +115,7 @@ func status(err error) int {
 
 // printUsage writes the usage line, what the command does, and its flags as --name VALUE.
 func (f *flags) printUsage(w io.Writer) {
-	fmt.Fprintf(w, "Usage: ordergate %s %s\n", f.command, f.usage)
+	fmt.Fprintln(w, strings.TrimSpace("Usage: ordergate "+f.command+" "+f.usage))
 	if f.about != "" {
 		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(f.about))
 	}
