@@ -1,0 +1,103 @@
+package main
+
+import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ordergate/ordergate/internal/app/testkit"
+	"github.com/ordergate/ordergate/internal/foundation/testredis"
+)
+
+// waitLogs waits until the process printed s.
+func waitLogs(t *testing.T, p *testkit.Process, s string, timeout time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); !strings.Contains(p.Logs(), s); time.Sleep(50 * time.Millisecond) {
+		if p.Cmd.ProcessState != nil || time.Now().After(deadline) {
+			t.Fatalf("no %q after %v:\n%s", s, timeout, p.Logs())
+		}
+	}
+}
+
+// TestCtrlCSaysASecondExitsAtOnce (issue 21, item 12): Ctrl-C with the inventory down
+// waited the full shutdown timeout, then exited 1, without saying that a second Ctrl-C
+// stops at once. It says so when the wait starts, and a second one does.
+func TestCtrlCSaysASecondExitsAtOnce(t *testing.T) {
+	c := testkit.NewCluster(t, 1, nil)
+	inventory := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+	}))
+	defer inventory.Close()
+	c.Produce(t, testkit.Record("WAN-1", testkit.Disconnect("SP-FR-0001", 1), testkit.RecordTime))
+	cfg := testkit.Config(t, c, testredis.Shared(t), testredis.Prefix(t))
+	cfg.LogLevel = "info"
+	env := append(testkit.Env(t, cfg), "ORDERGATE_INVENTORY_URL="+inventory.URL, "ORDERGATE_SHUTDOWN_TIMEOUT=30s",
+		"ORDERGATE_REDIS_URL="+string(cfg.RedisURL))
+	p := testkit.StartProcess(t, env, "run")
+	waitLogs(t, p, "batch step failed, retrying", time.Minute)
+	must(t, p.Cmd.Process.Signal(syscall.SIGINT))
+	waitLogs(t, p, "a second Ctrl-C or SIGTERM exits at once", 5*time.Second)
+	start := time.Now()
+	must(t, p.Cmd.Process.Signal(syscall.SIGINT))
+	if code := p.Wait(t, 10*time.Second); code != exitFailure {
+		t.Errorf("exit status %d after a second Ctrl-C, want 1", code)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the second Ctrl-C took %v", d)
+	}
+}
+
+// TestLogsAreTextOnATerminal (issue 21, item 11): JSON logs on a terminal. Unless
+// ORDERGATE_LOG_FORMAT is set, logs are text when stderr is a terminal (a pseudo-terminal
+// from script(1) here), JSON otherwise.
+func TestLogsAreTextOnATerminal(t *testing.T) {
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("script(1) is not installed: no pseudo-terminal to run under")
+	}
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	inventory, err := filepath.Abs(inventoryFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// run stops right after its configuration line: its HTTP address is taken.
+	base := []string{"ORDERGATE_INVENTORY_FILE=" + inventory, "ORDERGATE_HTTP_ADDR=" + busy.Addr().String()}
+	for _, tc := range []struct {
+		name     string
+		terminal bool
+		env      []string
+		want     string
+	}{
+		{"terminal", true, nil, "level=INFO msg=configuration"},
+		{"pipe", false, nil, `"msg":"configuration"`},
+		{"terminal, JSON asked for", true, []string{"ORDERGATE_LOG_FORMAT=json"}, `"msg":"configuration"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(testkit.Binary(t), "run")
+			if tc.terminal {
+				cmd = exec.Command(script, "-qec", testkit.Binary(t)+" run", "/dev/null")
+			}
+			for _, kv := range os.Environ() {
+				if !strings.HasPrefix(kv, "ORDERGATE_") {
+					cmd.Env = append(cmd.Env, kv)
+				}
+			}
+			cmd.Env = append(append(cmd.Env, base...), tc.env...)
+			out, _ := cmd.CombinedOutput()
+			if !strings.Contains(string(out), tc.want) {
+				t.Errorf("output lacks %q:\n%s", tc.want, out)
+			}
+		})
+	}
+}
