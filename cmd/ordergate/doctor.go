@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/ordergate/ordergate/config"
@@ -28,6 +29,7 @@ nothing blocks the worker (warnings allowed), 1 otherwise. ordergate run --check
 		fs.fail(fmt.Sprintf("unexpected argument %q", rest[0]))
 		return exitUsage
 	}
+	worker.RouteLibraryLogs(slog.New(slog.DiscardHandler)) // doctor reports what fails itself
 	cfg, warnings, problems := config.LoadPartial()
 	opts := doctor.Options{Config: cfg, Problems: problems, Warnings: warnings, ServicePoint: *servicePoint, Timeout: *timeout}
 	if len(cfg.KafkaBrokers) > 0 {

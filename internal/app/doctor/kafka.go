@@ -141,7 +141,7 @@ func checkTopicsExist(ctx context.Context, r *Report, o Options, roles []topicRo
 			r.add("kafka.topics", Error, msg, "create it (docs/deploy.md#topics) or correct "+t.variable)
 			continue
 		}
-		r.ok("kafka.topics", "topic %q (%s): %d partitions, %d replicas", t.name, t.variable, info.partitions, info.replicas)
+		r.ok("kafka.topics", "topic %q (%s): partitions %d, replicas %d", t.name, t.variable, info.partitions, info.replicas)
 	}
 	return found
 }
