@@ -1,9 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"net"
 	"os/exec"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/ordergate/ordergate/internal/app/bench"
 	"github.com/ordergate/ordergate/internal/app/testkit"
@@ -37,5 +42,30 @@ func TestBenchSmoke(t *testing.T) {
 	if r.Cold.InventoryCalls == 0 || r.Warm.InventoryCalls != 0 || r.Warm.RedisTripsPerBatch <= 0 || r.Warm.RedisTripsPerBatch > 1 {
 		t.Errorf("cold %v inventory calls, warm %v calls and %v Redis trips per batch: the warm phase must be all cache hits",
 			r.Cold.InventoryCalls, r.Warm.InventoryCalls, r.Warm.RedisTripsPerBatch)
+	}
+}
+
+// TestBenchChecksRedisFirst (issue 21, item 5): with an unreachable Redis, bench hung
+// silently after "cold: 0/1000 events"; it says so at once.
+func TestBenchChecksRedisFirst(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := l.Addr().String()
+	l.Close()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // it used to hang
+	defer cancel()
+	out, err := exec.CommandContext(ctx, testkit.Binary(t), "bench", "--records", "1000", "--redis", dead).CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitFailure {
+		t.Fatalf("bench: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "Redis at "+dead+" does not answer") || !strings.Contains(string(out), "--redis") {
+		t.Errorf("bench says:\n%s", out)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("bench took %v to give up", d)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/ordergate/ordergate/internal/app/produce"
+	"github.com/ordergate/ordergate/internal/foundation/syncbuf"
 	"github.com/ordergate/ordergate/processor/order"
 	"github.com/ordergate/ordergate/processor/servicepoint"
 )
@@ -123,9 +124,13 @@ type Report struct {
 	RatioWarm  float64 `json:"ratioWarm"`
 }
 
-// Run runs the ceiling, the cold and warm worker and the paced phase.
+// Run runs the ceiling, the cold and warm worker and the paced phase. It checks first that
+// Redis answers: a worker without Redis would wait, and the run with it.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	o.defaults()
+	if err := pingRedis(o.RedisAddr, 3*time.Second); err != nil {
+		return nil, fmt.Errorf("Redis at %s does not answer (%v): start redis-server there, or pass --redis HOST:PORT", o.RedisAddr, err)
+	}
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
 		return nil, err
@@ -313,7 +318,7 @@ func (e env) vars(ceiling bool) []string {
 // process is a running phase process.
 type process struct {
 	cmd    *exec.Cmd
-	stderr *bytes.Buffer
+	stderr *syncbuf.Buffer // read while the process writes it
 	http   string
 }
 
@@ -338,7 +343,7 @@ func start(o Options, e env, name string, ceiling bool) (*process, error) {
 		}
 	}
 	cmd.Env = append(cmd.Env, e.vars(ceiling)...)
-	p := &process{cmd: cmd, stderr: &bytes.Buffer{}, http: e.httpAddr}
+	p := &process{cmd: cmd, stderr: &syncbuf.Buffer{}, http: e.httpAddr}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -426,12 +431,20 @@ func runPhase(ctx context.Context, o Options, client *kafka.Client, name string,
 		return ph, err
 	}
 	bar := newProgress(o.Progress, o.Terminal, name, n)
+	stall := newStallWatch(name, time.Now())
 	for {
 		got, err := countAll(ctx, client, e.outs)
 		if err == nil {
 			bar.update(got)
 			if got >= n {
 				break
+			}
+		}
+		if msg, giveUp := stall.check(got, n, time.Now(), p.lastLines()); msg != "" {
+			fmt.Fprintln(o.Progress, msg)
+			if giveUp {
+				_, _, _ = p.stop()
+				return ph, errors.New(msg)
 			}
 		}
 		if p.cmd.ProcessState != nil {
@@ -493,15 +506,29 @@ func runPaced(ctx context.Context, o Options, client *kafka.Client, e env, broke
 	time.Sleep(2 * time.Second) // join the group before producing
 	fmt.Fprintf(o.Progress, "%s: producing %d records/s for %ds\n", name, rate, o.PacedSeconds)
 	gen := NewGenerator(o.ServicePoints, o.InvalidRatio, 2)
+	produced := time.Now()
 	if err := feed(ctx, brokers, e.in, n, gen, time.Now, rate); err != nil {
 		_, _, _ = p.stop()
 		return ph, err
 	}
+	if got, err := countAll(ctx, client, e.outs); err == nil {
+		if msg := behind(name, got, n, rate, time.Since(produced)); msg != "" {
+			fmt.Fprintln(o.Progress, msg)
+		}
+	}
 	deadline := time.Now().Add(2 * time.Minute)
+	stall := newStallWatch(name, time.Now())
 	for {
 		got, err := countAll(ctx, client, e.outs)
 		if err == nil && got >= n {
 			break
+		}
+		if msg, giveUp := stall.check(got, n, time.Now(), p.lastLines()); msg != "" {
+			fmt.Fprintln(o.Progress, msg)
+			if giveUp {
+				_, _, _ = p.stop()
+				return ph, errors.New(msg)
+			}
 		}
 		if time.Now().After(deadline) {
 			_, _, _ = p.stop()

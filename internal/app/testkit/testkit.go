@@ -25,6 +25,7 @@ import (
 	"github.com/ordergate/ordergate/internal/app/audit"
 	"github.com/ordergate/ordergate/internal/app/produce"
 	"github.com/ordergate/ordergate/internal/foundation/samples"
+	"github.com/ordergate/ordergate/internal/foundation/syncbuf"
 	"github.com/ordergate/ordergate/processor/order"
 	"github.com/ordergate/ordergate/processor/servicepoint"
 )
@@ -354,22 +355,7 @@ func (p *Process) Wait(t testing.TB, timeout time.Duration) int {
 }
 
 // Buffer collects a process's or a worker's output; it is safe for concurrent use.
-type Buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *Buffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *Buffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type Buffer = syncbuf.Buffer
 
 // WaitCommitted waits until the group has committed every record of the input topic: then
 // every input has its event acknowledged. Counting events is not enough when a crash repeats

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ordergate/ordergate/internal/foundation/syncbuf"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -54,7 +55,7 @@ func TestRedisDownIsNotNoisy(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close() // nothing listens there now
-	var out syncBuffer
+	var out syncbuf.Buffer
 	RouteLibraryLogs(slog.New(slog.NewJSONHandler(&out, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	t.Cleanup(func() { RouteLibraryLogs(slog.New(slog.DiscardHandler)) })
 	c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 100 * time.Millisecond, MaxRetries: -1})
