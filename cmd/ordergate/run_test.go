@@ -101,3 +101,22 @@ func TestLogsAreTextOnATerminal(t *testing.T) {
 		})
 	}
 }
+
+// TestRunRefusesAnEmptyClientsList (issue 17, item 6): a clients file of [] was taken as a
+// valid list (every valid request then rejected 41); run refuses it at start, saying why.
+func TestRunRefusesAnEmptyClientsList(t *testing.T) {
+	clearOrdergateEnv(t)
+	clients := filepath.Join(t.TempDir(), "clients.json")
+	must(t, os.WriteFile(clients, []byte("[]\n"), 0o600))
+	inventory, err := filepath.Abs(inventoryFile)
+	must(t, err)
+	t.Setenv("ORDERGATE_CLIENTS_FILE", clients)
+	t.Setenv("ORDERGATE_INVENTORY_FILE", inventory)
+	t.Setenv("ORDERGATE_HTTP_ADDR", "127.0.0.1:0")
+	t.Setenv("ORDERGATE_KAFKA_BROKERS", "127.0.0.1:1")
+	r := runCLI(t, "", "run")
+	want := "ordergate: ORDERGATE_CLIENTS_FILE=" + clients + ": line 1, column 2: the list of clients is empty: every request would be refused (401)"
+	if r.code != exitUsage || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, stderr:\n%s\nwant %q", r.code, r.stderr, want)
+	}
+}

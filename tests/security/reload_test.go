@@ -69,6 +69,7 @@ func TestReloadClientsOnSIGHUP(t *testing.T) {
 		{"digest not 64 hex digits", []byte(`[{"clientId":"` + clientID + `","secretSha256":"` + digest(clientSecret)[:63] + `","businessIds":["PA"]}]`)},
 		{"unassigned business unit", []byte(strings.Replace(string(clientsJSON(t, a, b)), `"PA"`, `"UK"`, 1))},
 		{"empty file", []byte{}},
+		{"empty list (issue 17, item 6)", []byte("[]")},
 		{"missing file", nil},
 	}
 	for i, f := range broken {
