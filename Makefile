@@ -3,39 +3,60 @@ GO          ?= go
 FUZZTIME    ?= 10s
 PKGS        := ./...
 
+# Each recipe runs in one shell, so that the stages of `make test` share their tally.
+.ONESHELL:
+SHELL       := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
 .PHONY: test check vet fmt unit fuzz vulncheck bench tools poison perf soak
 
-## test: everything CI checks: formatting, vet, the unit and integration tests with the race
-## detector, a short run of every fuzz target, and govulncheck. Starts Redis when none answers.
-test: check unit fuzz vulncheck
+# fuzz_target: the command that runs one fuzz target ($(1)) of a package ($(2)) for FUZZTIME.
+fuzz_target = $(GO) test -run '^$$' -fuzz '^$(1)$$' -fuzztime $(FUZZTIME) $(2)
+
+## test: everything CI checks, one line per stage (the output of a stage only when it fails)
+## and a closing "N passed, N failed" line: formatting, vet, the unit and integration tests
+## with the race detector, a short run of every fuzz target, and govulncheck. To add a
+## stage, add one `stage NAME COMMAND...` line (scripts/stage.sh).
+test: tools
+	@. scripts/stage.sh
+	stage gofmt                 scripts/check-gofmt.sh
+	stage vet                   $(GO) vet $(PKGS)
+	stage unit                  $(GO) test -race -count=1 -timeout 15m $(PKGS)
+	stage fuzz/FuzzDecide       $(call fuzz_target,FuzzDecide,./processor/order)
+	stage fuzz/FuzzHeaders      $(call fuzz_target,FuzzHeaders,./processor/order)
+	stage fuzz/FuzzScanner      $(call fuzz_target,FuzzScanner,./processor/order)
+	stage fuzz/FuzzParseDate    $(call fuzz_target,FuzzParseDate,./processor/order/workday)
+	stage fuzz/FuzzBuild        $(call fuzz_target,FuzzBuild,./publisher/event)
+	stage govulncheck           scripts/govulncheck.sh
+	summary
 
 check: fmt vet
 
 fmt:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
-	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@scripts/check-gofmt.sh
 
 vet:
 	$(GO) vet $(PKGS)
 
-## tools: what the tests need beyond Go: Redis, promtool, podman and runc (the image test;
-## 77: cannot be installed here, the test skips), helm (built once from the module proxy).
+## tools: what the tests need beyond Go: Redis (stopped when this make ends if started
+## here), promtool, podman and runc (the image test; 77: cannot be installed here, the test
+## skips), helm (built once from the module proxy).
 tools:
-	@scripts/ensure-redis.sh
-	@scripts/ensure-promtool.sh >/dev/null
-	@scripts/ensure-podman.sh >/dev/null || [ $$? -eq 77 ]
-	@scripts/ensure-helm.sh >/dev/null
+	@scripts/ensure-redis.sh --until-exit $$PPID
+	scripts/ensure-promtool.sh >/dev/null
+	scripts/ensure-podman.sh >/dev/null || [ $$? -eq 77 ]
+	scripts/ensure-helm.sh >/dev/null
 
 unit: tools
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 
 ## fuzz: every fuzz target for FUZZTIME each (CI: 10s; use `make fuzz FUZZTIME=10m` for more).
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecide$$' -fuzztime $(FUZZTIME) ./processor/order
-	$(GO) test -run '^$$' -fuzz '^FuzzHeaders$$' -fuzztime $(FUZZTIME) ./processor/order
-	$(GO) test -run '^$$' -fuzz '^FuzzScanner$$' -fuzztime $(FUZZTIME) ./processor/order
-	$(GO) test -run '^$$' -fuzz '^FuzzParseDate$$' -fuzztime $(FUZZTIME) ./processor/order/workday
-	$(GO) test -run '^$$' -fuzz '^FuzzBuild$$' -fuzztime $(FUZZTIME) ./publisher/event
+	$(call fuzz_target,FuzzDecide,./processor/order)
+	$(call fuzz_target,FuzzHeaders,./processor/order)
+	$(call fuzz_target,FuzzScanner,./processor/order)
+	$(call fuzz_target,FuzzParseDate,./processor/order/workday)
+	$(call fuzz_target,FuzzBuild,./publisher/event)
 
 ## vulncheck: govulncheck against an offline database built from a pinned golang.org/x/vulndb:
 ## a reachable vulnerability of a third-party module fails, the standard library's are
