@@ -19,7 +19,7 @@ const libraryLogEvery = 30 * time.Second
 // It starts no goroutine (a count is reported with the next line, not on a timer).
 type foldedLogger struct {
 	log    *slog.Logger
-	source string // the library, which starts each message: "go-redis"
+	prefix string // starts each message: the library's name, "go-redis: "
 	every  time.Duration
 	now    func() time.Time
 
@@ -28,16 +28,16 @@ type foldedLogger struct {
 	folded int       // lines since then that did not
 }
 
-func newFoldedLogger(log *slog.Logger, source string, every time.Duration, now func() time.Time) *foldedLogger {
+func newFoldedLogger(log *slog.Logger, prefix string, every time.Duration, now func() time.Time) *foldedLogger {
 	if now == nil {
 		now = time.Now
 	}
-	return &foldedLogger{log: log, source: source, every: every, now: now}
+	return &foldedLogger{log: log, prefix: prefix, every: every, now: now}
 }
 
 // Printf implements go-redis's internal.Logging.
 func (l *foldedLogger) Printf(ctx context.Context, format string, v ...any) {
-	msg := l.source + ": " + fmt.Sprintf(format, v...)
+	msg := l.prefix + fmt.Sprintf(format, v...)
 	l.mu.Lock()
 	now := l.now()
 	if !l.last.IsZero() && now.Sub(l.last) < l.every {

@@ -19,7 +19,7 @@ func TestLibraryLogIsFolded(t *testing.T) {
 	var out bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
-	l := newFoldedLogger(log, "go-redis", 30*time.Second, func() time.Time { return now })
+	l := newFoldedLogger(log, "go-redis: ", 30*time.Second, func() time.Time { return now })
 	for i := range 20 {
 		l.Printf(context.Background(), "redis: dial %d refused", i)
 		now = now.Add(time.Second)

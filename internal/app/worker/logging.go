@@ -27,7 +27,7 @@ func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 // others at debug and counted (see foldedLogger). go-redis has one logger per process: the
 // command calls this once, at start.
 func RouteLibraryLogs(log *slog.Logger) {
-	redis.SetLogger(newFoldedLogger(log, "go-redis", libraryLogEvery, nil))
+	redis.SetLogger(newFoldedLogger(log, "go-redis: ", libraryLogEvery, nil))
 }
 
 // kafkaLogger routes kafka-go's informational log at the given level.
