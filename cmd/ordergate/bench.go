@@ -28,13 +28,8 @@ peak RSS are the worker's alone. It checks first that Redis answers.`)
 	paced := fs.Int("paced-seconds", 10, "length of the paced phase")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	profiles := fs.String("profile", "", "write a CPU profile of each phase's process into `DIR` (ceiling.pprof, cold.pprof...)")
-	rest, err := fs.parse(args)
-	if err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return status(err)
-	}
-	if len(rest) > 0 {
-		fs.fail(fmt.Sprintf("unexpected argument %q", rest[0]))
-		return exitUsage
 	}
 	if *invalid < 0 || *invalid > 1 || *records <= 0 || *partitions <= 0 {
 		fmt.Fprintln(e.stderr, "ordergate bench: --records and --partitions must be positive, --invalid-ratio between 0 and 1")

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/ordergate/ordergate/internal/app/audit"
-	"github.com/ordergate/ordergate/internal/app/worker"
 )
 
 func cmdCheck(args []string, e *env) int {
@@ -20,39 +19,24 @@ events without an input and per-key order breaks. Exit status 1 if any.`)
 	limit := fs.Int("limit", 20, "problems printed per kind (0: all)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object (every problem, whatever --limit)")
-	rest, err := fs.parse(args)
-	if err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return status(err)
 	}
-	if len(rest) > 0 {
-		fs.fail(fmt.Sprintf("unexpected argument %q", rest[0]))
-		return exitUsage
-	}
-	cfg, _, ok := loadConfig(e)
+	cfg, k, ok := toolClients(e, "check", *brokers)
 	if !ok {
 		return exitUsage
 	}
-	if cfg, err = toolTarget(*brokers, cfg); err != nil {
-		printErr(e, "check", cfg, err)
-		return exitUsage
-	}
-	k, err := worker.KafkaClients(cfg, cfg.KafkaBrokers)
-	if err != nil {
-		printErr(e, "check", cfg, err)
-		return exitUsage
-	}
 	defer k.Close()
-	dialer, client := k.Dialer, k.Client
 	ctx, cancel := context.WithTimeout(e.ctx, *timeout)
 	defer cancel()
 	topics := audit.Topics{Requests: cfg.TopicRequests, Accepted: cfg.TopicAccepted, Rejected: cfg.TopicRejected, DLQ: cfg.TopicDLQ}
 	for _, t := range []string{topics.Requests, topics.Accepted, topics.Rejected, topics.DLQ} {
-		if _, err := partitionsOf(ctx, client, t); err != nil {
+		if _, err := partitionsOf(ctx, k.Client, t); err != nil {
 			printErr(e, "check", cfg, fmt.Errorf("%s: %w", strings.Join(cfg.KafkaBrokers, ","), err))
 			return exitUsage
 		}
 	}
-	report, err := audit.Read(ctx, client, dialer, cfg.KafkaBrokers, topics, audit.Options{SameDecision: *same})
+	report, err := audit.Read(ctx, k.Client, k.Dialer, cfg.KafkaBrokers, topics, audit.Options{SameDecision: *same})
 	if err != nil {
 		printErr(e, "check", cfg, fmt.Errorf("%s: %w", strings.Join(cfg.KafkaBrokers, ","), err))
 		return exitUsage

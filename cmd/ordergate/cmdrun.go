@@ -28,13 +28,8 @@ exits at once.`)
 	fs.Bool("check", false, "check everything the worker needs and exit: ordergate doctor (its flags apply)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `FILE` (for go tool pprof)")
 	memProfile := fs.String("memprofile", "", "write a heap profile at exit to `FILE`")
-	rest, err := fs.parse(args)
-	if err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return status(err)
-	}
-	if len(rest) > 0 {
-		fs.fail(fmt.Sprintf("unexpected argument %q", rest[0]))
-		return exitUsage
 	}
 	stopProfiles, err := startProfiles(*cpuProfile, *memProfile)
 	if err != nil {

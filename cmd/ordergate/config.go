@@ -11,13 +11,8 @@ func cmdConfig(args []string, e *env) int {
 	fs := newFlags(e, "config", "[--json]", `Prints the effective configuration read from the ORDERGATE_* variables (secrets masked), then
 the reference of every variable. Every bad value is reported, one per line (exit status 2).`)
 	asJSON := fs.Bool("json", false, `print one JSON object: "configuration" (name: value), "warnings", "reference", or "errors"`)
-	rest, err := fs.parse(args)
-	if err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return status(err)
-	}
-	if len(rest) > 0 {
-		fs.fail(fmt.Sprintf("unexpected argument %q", rest[0]))
-		return exitUsage
 	}
 	if *asJSON {
 		return configJSON(e)

@@ -42,13 +42,8 @@ ordergate produce (it finds this dev by itself) and watch the events with orderg
 	once := fs.Bool("once", false, "exit after the samples: 0 when every outcome matches its golden file, 1 otherwise")
 	httpAddr := fs.String("http", "127.0.0.1:8080", "`ADDRESS` of /metrics, /healthz and /readyz (a free port is taken when it is busy)")
 	verbose := fs.Bool("v", false, "show the worker's own log (info level) on stderr")
-	rest, err := fs.parse(args)
-	if err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return status(err)
-	}
-	if len(rest) > 0 {
-		fs.fail(fmt.Sprintf("unexpected argument %q", rest[0]))
-		return exitUsage
 	}
 	d := &devRun{e: e, color: useColor(e.stdout), once: *once, decided: make(chan outcome, 1024), done: make(chan struct{})}
 	ctx, stop := signalContext(e, func(os.Signal) {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ordergate/ordergate/config"
+	"github.com/ordergate/ordergate/internal/app/worker"
 )
 
 // A running `ordergate dev` writes its broker address to a state file, so that produce,
@@ -227,4 +228,23 @@ func toolTarget(brokersFlag string, cfg config.Config) (config.Config, error) {
 	cfg.KafkaSASLMechanism, cfg.KafkaSASLUsername, cfg.KafkaSASLPassword = "", "", ""
 	cfg.KafkaTLSEnabled, cfg.KafkaTLSCAFile, cfg.KafkaTLSCertFile, cfg.KafkaTLSKeyFile = false, "", "", ""
 	return cfg, nil
+}
+
+// toolClients loads the configuration of a tool command, picks its Kafka target
+// (toolTarget) and builds its clients, which the caller closes; on a problem it prints it
+// and returns false.
+func toolClients(e *env, command, brokersFlag string) (config.Config, *worker.Kafka, bool) {
+	cfg, _, ok := loadConfig(e)
+	if !ok {
+		return cfg, nil, false
+	}
+	cfg, err := toolTarget(brokersFlag, cfg)
+	if err == nil {
+		var k *worker.Kafka
+		if k, err = worker.KafkaClients(cfg, cfg.KafkaBrokers); err == nil {
+			return cfg, k, true
+		}
+	}
+	printErr(e, command, cfg, err)
+	return cfg, nil, false
 }

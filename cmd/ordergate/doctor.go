@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -21,13 +20,8 @@ nothing blocks the worker (warnings allowed), 1 otherwise. ordergate run --check
 	asJSON := fs.Bool("json", false, "print the findings as one JSON object")
 	servicePoint := fs.String("service-point", "", "`ID` of a service point the inventory must know (checks the inventory finds it)")
 	timeout := fs.Duration("timeout", 10*time.Second, "bound on each network check")
-	rest, err := fs.parse(args)
-	if err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return status(err)
-	}
-	if len(rest) > 0 {
-		fs.fail(fmt.Sprintf("unexpected argument %q", rest[0]))
-		return exitUsage
 	}
 	worker.RouteLibraryLogs(slog.New(slog.DiscardHandler)) // doctor reports what fails itself
 	cfg, warnings, problems := config.LoadPartial()

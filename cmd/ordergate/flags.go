@@ -89,6 +89,15 @@ func (f *flags) parse(args []string) ([]string, error) {
 	return rest, nil
 }
 
+// parseNoArgs parses args for a command that takes flags only.
+func (f *flags) parseNoArgs(args []string) error {
+	rest, err := f.parse(args)
+	if err == nil && len(rest) > 0 {
+		err = f.fail(fmt.Sprintf("unexpected argument %q", rest[0]))
+	}
+	return err
+}
+
 // fail prints a usage error on one line, with where to find the usage, and returns an
 // error that status turns into exitUsage.
 func (f *flags) fail(msg string) error {

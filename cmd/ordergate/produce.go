@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/ordergate/ordergate/internal/app/produce"
-	"github.com/ordergate/ordergate/internal/app/worker"
 	"github.com/ordergate/ordergate/processor/order"
 	"github.com/segmentio/kafka-go"
 )
@@ -34,27 +33,18 @@ _TLS_* settings), else a running ordergate dev.`)
 		fs.failUsage("no request file given")
 		return exitUsage
 	}
-	cfg, _, ok := loadConfig(e)
-	if !ok {
-		return exitUsage
-	}
 	recordTime, err := parseAt(*at, e.now)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "ordergate produce:", err)
 		return exitUsage
 	}
-	if *topic == "" {
-		*topic = cfg.TopicRequests
-	}
-	if cfg, err = toolTarget(*brokers, cfg); err != nil {
-		printErr(e, "produce", cfg, err)
+	cfg, k, ok := toolClients(e, "produce", *brokers)
+	if !ok {
 		return exitUsage
 	}
 	addrs := strings.Join(cfg.KafkaBrokers, ",")
-	k, err := worker.KafkaClients(cfg, cfg.KafkaBrokers)
-	if err != nil {
-		printErr(e, "produce", cfg, err)
-		return exitUsage
+	if *topic == "" {
+		*topic = cfg.TopicRequests
 	}
 	defer k.Close()
 	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)

@@ -14,7 +14,6 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/ordergate/ordergate/config"
-	"github.com/ordergate/ordergate/internal/app/worker"
 )
 
 func cmdTail(args []string, e *env) int {
@@ -26,32 +25,17 @@ request type, the key and the decision. --json prints the events themselves, one
 	fromStart := fs.Bool("from-beginning", false, "read the topics from their first record instead of from now")
 	count := fs.Int("n", 0, "exit after `N` records (0: run until Ctrl-C)")
 	asJSON := fs.Bool("json", false, "print the raw events, one JSON object per line")
-	rest, err := fs.parse(args)
-	if err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return status(err)
 	}
-	if len(rest) > 0 {
-		fs.fail(fmt.Sprintf("unexpected argument %q", rest[0]))
-		return exitUsage
-	}
-	cfg, _, ok := loadConfig(e)
+	cfg, k, ok := toolClients(e, "tail", *brokers)
 	if !ok {
 		return exitUsage
 	}
-	if cfg, err = toolTarget(*brokers, cfg); err != nil {
-		printErr(e, "tail", cfg, err)
-		return exitUsage
-	}
-	k, err := worker.KafkaClients(cfg, cfg.KafkaBrokers)
-	if err != nil {
-		printErr(e, "tail", cfg, err)
-		return exitUsage
-	}
 	defer k.Close()
-	dialer, client := k.Dialer, k.Client
 	ctx, stop := signalContext(e, nil)
 	defer stop()
-	readers, err := tailReaders(ctx, cfg, client, dialer, *fromStart)
+	readers, err := tailReaders(ctx, cfg, k.Client, k.Dialer, *fromStart)
 	if err != nil {
 		printErr(e, "tail", cfg, fmt.Errorf("%s: %w", strings.Join(cfg.KafkaBrokers, ","), err))
 		return exitUsage

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -41,15 +40,8 @@ type validateResult struct {
 // stopped at goldenClock.
 func runValidate(t *testing.T, stdin string, args ...string) validateResult {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	e := &env{
-		stdin:  strings.NewReader(stdin),
-		stdout: &stdout, stderr: &stderr,
-		now: func() time.Time { return goldenClock },
-		ctx: context.Background(),
-	}
-	code := run(append([]string{"validate"}, args...), e)
-	return validateResult{code, stdout.String(), stderr.String()}
+	r := runCLI(t, stdin, append([]string{"validate"}, args...)...)
+	return validateResult(r)
 }
 
 // sampleArgs are the flags and file of a sample's validate call: -H per header in order,
