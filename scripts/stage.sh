@@ -13,15 +13,18 @@ trap 'rm -rf "$_stage_logs"' EXIT
 
 # _stage_detail summarizes a stage's log: packages of a go test run, executions of a fuzz run.
 _stage_detail() {
-	local log=$1 ok fail execs
+	local log=$1 ok failed tests execs
 	ok=$(grep -c '^ok ' "$log" || true)
-	fail=$(grep -c '^\(FAIL\|--- FAIL\)' "$log" || true)
+	failed=$(grep -c $'^FAIL\t' "$log" || true)
+	tests=$(grep -c '^--- FAIL' "$log" || true)
 	execs=$({ grep -o 'execs: [0-9]*' "$log" || true; } | tail -n 1 | cut -d' ' -f2)
 	if [ -n "$execs" ]; then
 		printf '%s executions' "$execs"
-	elif [ "$ok" -gt 0 ] || [ "$fail" -gt 0 ]; then
-		printf '%d packages ok, %d failures' "$ok" "$fail"
+	elif [ "$ok" -gt 0 ] || [ "$failed" -gt 0 ]; then
+		printf '%d packages ok, %d failed' "$ok" "$failed"
+		[ "$tests" -gt 0 ] && printf ' (%d failed tests)' "$tests"
 	fi
+	return 0
 }
 
 stage() {

@@ -22,7 +22,7 @@ func loadConfig(e *env) (config.Config, []string, bool) {
 // printWarnings prints configuration warnings, one per line.
 func printWarnings(e *env, warnings []string) {
 	for _, w := range warnings {
-		fmt.Fprintln(e.stderr, "ordergate: warning:", w)
+		fmt.Fprintln(e.stderr, "warning:", w)
 	}
 }
 

@@ -45,7 +45,7 @@ test:
 	@. ` + stage + `
 	stage passes   bash -c 'printf "ok  \tpkg/a\t0.1s\nok  \tpkg/b\t0.2s\n"'
 	stage fuzzes   bash -c 'for i in $$(seq 40); do echo "fuzz: elapsed: $${i}s, execs: $$((i*1000)) (1000/sec)"; done; echo PASS'
-	stage fails    bash -c 'echo "--- FAIL: TestX (0.00s)"; echo "    x_test.go:1: boom"; echo FAIL; exit 1'
+	stage fails    bash -c 'printf -- "--- FAIL: TestX (0.00s)\n    x_test.go:1: boom\nFAIL\nFAIL\tpkg/c\t0.1s\nok  \tpkg/d\t0.1s\n"; exit 1'
 	stage after    true
 	summary
 `
@@ -60,9 +60,9 @@ test:
 		t.Errorf("make test succeeded with a failing stage:\n%s", text)
 	}
 	want := []*regexp.Regexp{
-		regexp.MustCompile(`(?m)^ok    passes +\d+s  2 packages ok, 0 failures$`),
+		regexp.MustCompile(`(?m)^ok    passes +\d+s  2 packages ok, 0 failed$`),
 		regexp.MustCompile(`(?m)^ok    fuzzes +\d+s  40000 executions$`),
-		regexp.MustCompile(`(?m)^FAIL  fails +\d+s  0 packages ok, 2 failures \(exit status 1\); its output:$`),
+		regexp.MustCompile(`(?m)^FAIL  fails +\d+s  1 packages ok, 1 failed \(1 failed tests\) \(exit status 1\); its output:$`),
 		regexp.MustCompile(`(?m)^ +x_test.go:1: boom$`),
 		regexp.MustCompile(`(?m)^ok    after +\d+s$`),
 		regexp.MustCompile(`(?m)^make test: 3 passed, 1 failed \(failed: fails\)$`),
@@ -75,7 +75,7 @@ test:
 	if strings.Contains(text, "fuzz: elapsed") {
 		t.Errorf("the fuzzer's progress is shown:\n%s", text)
 	}
-	if lines := strings.Count(text, "\n"); lines > 12 {
+	if lines := strings.Count(text, "\n"); lines > 14 {
 		t.Errorf("%d lines for four stages:\n%s", lines, text)
 	}
 }
