@@ -8,7 +8,7 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/ordergate/ordergate/internal/foundation/suggest"
+	"github.com/ordergate/ordergate/config"
 )
 
 // flags are a command's flags, parsed as users of Go command-line tools expect: flags may
@@ -63,7 +63,7 @@ func (f *flags) parse(args []string) ([]string, error) {
 			msg := "unknown flag " + dashes(name)
 			var names []string
 			f.VisitAll(func(fl *flag.Flag) { names = append(names, fl.Name) })
-			if s := suggest.Closest(name, names); s != "" {
+			if s := config.Closest(name, names); s != "" {
 				msg += " (did you mean " + dashes(s) + "?)"
 			}
 			return nil, f.fail(msg)

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ordergate/ordergate/internal/foundation/suggest"
+	"github.com/ordergate/ordergate/config"
 )
 
 // env is what a command reads and writes besides its arguments; tests replace it.
@@ -113,7 +113,7 @@ func unknownCommand(name string, e *env) int {
 		}
 	}
 	msg := fmt.Sprintf("ordergate: unknown command %q", name)
-	if s := suggest.Closest(name, names); s != "" {
+	if s := config.Closest(name, names); s != "" {
 		msg += fmt.Sprintf(" (did you mean %s?)", s)
 	}
 	fmt.Fprintln(e.stderr, msg+"; ordergate help lists the commands")

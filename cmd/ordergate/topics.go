@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/ordergate/ordergate/config"
 	"github.com/segmentio/kafka-go"
-
-	"github.com/ordergate/ordergate/internal/foundation/suggest"
 )
 
 // topicError rewrites the broker's answer for a topic that does not exist ("[3] Unknown
@@ -19,7 +18,7 @@ func topicError(ctx context.Context, client *kafka.Client, topic string, err err
 		return err
 	}
 	msg := fmt.Sprintf("topic %q does not exist", topic)
-	if s := suggest.Closest(topic, brokerTopics(ctx, client)); s != "" {
+	if s := config.Closest(topic, brokerTopics(ctx, client)); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return errors.New(msg)

@@ -14,7 +14,6 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
-	"github.com/ordergate/ordergate/internal/foundation/suggest"
 	"github.com/ordergate/ordergate/processor/order/country"
 )
 
@@ -187,15 +186,21 @@ func (p *clientsParser) jsonError(base int64, entry int, err error) error {
 // unknownClientField says what to write instead of an unknown member of an entry.
 func unknownClientField(name string) string {
 	msg := fmt.Sprintf("unknown field %q", name)
-	lower := strings.ToLower(name)
-	switch {
-	case strings.Contains(lower, "secret") || strings.Contains(lower, "password"):
+	for _, f := range clientFields {
+		if fold(name) == fold(f) {
+			return msg + fmt.Sprintf(" (did you mean %q?)", f)
+		}
+	}
+	if lower := strings.ToLower(name); strings.Contains(lower, "secret") || strings.Contains(lower, "password") {
 		return msg + `: the file never holds a secret, only its SHA-256 digest, in "secretSha256" ` +
 			"(`ordergate clients hash` computes it from the secret on its standard input)"
-	case suggest.Closest(name, clientFields) != "":
-		return msg + fmt.Sprintf(" (did you mean %q?)", suggest.Closest(name, clientFields))
 	}
 	return msg + `: an entry has "clientId", "secretSha256" and "businessIds"`
+}
+
+// fold reduces a member name to compare spellings: clientID, client_id and ClientId alike.
+func fold(name string) string {
+	return strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(name))
 }
 
 // fieldName names the member of an entry at path (["businessIds", "1"]) for a message.

@@ -47,6 +47,7 @@ func TestParseClientsErrorsSayWhereAndWhat(t *testing.T) {
 		{"the secret itself", "[\n  {\"clientId\": \"pa-channel\", \"clientSecret\": \"s3cret-pa\", \"businessIds\": [\"PA\"]}\n]",
 			[]string{"line 2, column 30: ", "entry 1: ", `unknown field "clientSecret"`, `"secretSha256"`, "ordergate clients hash"}},
 		{"misspelt member", "[{\"clientID\": \"pa-channel\"}]", []string{"line 1, column 3: ", "entry 1: ", `unknown field "clientID" (did you mean "clientId"?)`}},
+		{"snake case", "[{\"client_id\": \"pa-channel\"}]", []string{`unknown field "client_id" (did you mean "clientId"?)`}},
 		{"other member", "[{\"color\": \"red\"}]", []string{`unknown field "color": an entry has "clientId", "secretSha256" and "businessIds"`}},
 		{"array of objects expected", "[\n  \"pa-channel\"\n]", []string{"line 2, column 3: ", "entry 1: the entry: expected an object", "found a string"}},
 		{"business ids as a string", "[{\"clientId\": \"pa-channel\", \"secretSha256\": \"" + d + "\",\n \"businessIds\": \"PA\"}]",

@@ -9,7 +9,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/ordergate/ordergate/internal/foundation/suggest"
+	"github.com/ordergate/ordergate/config"
 	"github.com/ordergate/ordergate/publisher"
 )
 
@@ -135,7 +135,7 @@ func checkTopicsExist(ctx context.Context, r *Report, o Options, roles []topicRo
 		info, ok := found[t.name]
 		if !ok {
 			msg := fmt.Sprintf("topic %q (%s) does not exist", t.name, t.variable)
-			if s := suggest.Closest(t.name, existing); s != "" && s != t.name {
+			if s := config.Closest(t.name, existing); s != "" && s != t.name {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			r.add("kafka.topics", Error, msg, "create it (docs/deploy.md#topics) or correct "+t.variable)
