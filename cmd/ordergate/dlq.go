@@ -18,7 +18,6 @@ import (
 	"github.com/ordergate/ordergate/config"
 	"github.com/ordergate/ordergate/internal/app/audit"
 	"github.com/ordergate/ordergate/internal/app/deadletter"
-	"github.com/ordergate/ordergate/internal/app/worker"
 	"github.com/ordergate/ordergate/publisher/event"
 )
 
@@ -122,21 +121,11 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 
 // read connects as the configuration says and reads the dead-letter topic.
 func (c *dlqCommand) read() (context.Context, context.CancelFunc, config.Config, audit.Cluster, []deadletter.Letter, int) {
-	cfg, _, ok := loadConfig(c.e)
+	cfg, kc, ok := toolClients(c.e, "dlq "+c.name, *c.brokers)
 	if !ok {
 		return nil, nil, cfg, audit.Cluster{}, nil, exitUsage
 	}
-	cfg, err := toolTarget(*c.brokers, cfg)
-	if err != nil {
-		printErr(c.e, "dlq "+c.name, cfg, err)
-		return nil, nil, cfg, audit.Cluster{}, nil, exitUsage
-	}
 	addrs := cfg.KafkaBrokers
-	kc, err := worker.KafkaClients(cfg, addrs)
-	if err != nil {
-		printErr(c.e, "dlq "+c.name, cfg, err)
-		return nil, nil, cfg, audit.Cluster{}, nil, exitUsage
-	}
 	k := audit.Cluster{Client: kc.Client, Dialer: kc.Dialer, Brokers: addrs}
 	ctx, cancel := context.WithTimeout(c.e.ctx, *c.timeout)
 	p := newProgress(c.e, "reading "+cfg.TopicDLQ)

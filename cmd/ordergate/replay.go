@@ -31,13 +31,8 @@ Exit status: 0 no change, 1 some decision changed, 2 usage or connection error.`
 	examples := fs.Int("examples", 5, "examples printed per change")
 	asJSON := fs.Bool("json", false, "print the report as JSON (for scripts)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this long")
-	rest, err := fs.parse(args)
-	if err != nil {
+	if err := fs.parseNoArgs(args); err != nil {
 		return status(err)
-	}
-	if len(rest) > 0 {
-		fs.fail(fmt.Sprintf("unexpected argument %q", rest[0]))
-		return exitUsage
 	}
 	if !*diff {
 		fs.failUsage("--diff is the only mode (nothing is ever published): give it")
