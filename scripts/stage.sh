@@ -11,7 +11,8 @@ _stage_failures=""
 _stage_logs=$(mktemp -d "${TMPDIR:-/tmp}/ordergate-make-test.XXXXXX")
 trap 'rm -rf "$_stage_logs"' EXIT
 
-# _stage_detail summarizes a stage's log: packages of a go test run, executions of a fuzz run.
+# _stage_detail summarizes a stage's log: packages of a go test run, executions of a fuzz
+# run, else the last line the stage printed.
 _stage_detail() {
 	local log=$1 ok failed tests execs
 	ok=$(grep -c '^ok ' "$log" || true)
@@ -23,6 +24,8 @@ _stage_detail() {
 	elif [ "$ok" -gt 0 ] || [ "$failed" -gt 0 ]; then
 		printf '%d packages ok, %d failed' "$ok" "$failed"
 		[ "$tests" -gt 0 ] && printf ' (%d failed tests)' "$tests"
+	else # another tool: its last line, when it says something (govulncheck's summary)
+		{ grep -v '^[[:space:]]*$' "$log" || true; } | tail -n 1 | cut -c1-160
 	fi
 	return 0
 }

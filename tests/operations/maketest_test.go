@@ -46,7 +46,7 @@ test:
 	stage passes   bash -c 'printf "ok  \tpkg/a\t0.1s\nok  \tpkg/b\t0.2s\n"'
 	stage fuzzes   bash -c 'for i in $$(seq 40); do echo "fuzz: elapsed: $${i}s, execs: $$((i*1000)) (1000/sec)"; done; echo PASS'
 	stage fails    bash -c 'printf -- "--- FAIL: TestX (0.00s)\n    x_test.go:1: boom\nFAIL\nFAIL\tpkg/c\t0.1s\nok  \tpkg/d\t0.1s\n"; exit 1'
-	stage after    true
+	stage after    echo "after: 0 found"
 	summary
 `
 	if err := os.WriteFile(filepath.Join(dir, "Makefile"), []byte(mk), 0o600); err != nil {
@@ -64,7 +64,7 @@ test:
 		regexp.MustCompile(`(?m)^ok    fuzzes +\d+s  40000 executions$`),
 		regexp.MustCompile(`(?m)^FAIL  fails +\d+s  1 packages ok, 1 failed \(1 failed tests\) \(exit status 1\); its output:$`),
 		regexp.MustCompile(`(?m)^ +x_test.go:1: boom$`),
-		regexp.MustCompile(`(?m)^ok    after +\d+s$`),
+		regexp.MustCompile(`(?m)^ok    after +\d+s  after: 0 found$`),
 		regexp.MustCompile(`(?m)^make test: 3 passed, 1 failed \(failed: fails\)$`),
 	}
 	for _, re := range want {
