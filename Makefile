@@ -12,7 +12,7 @@ SHELL       := bash
 
 # fuzz_target: the command that runs one fuzz target ($(1)) of a package ($(2)) for FUZZTIME
 # (scripts/fuzz.sh: once more after Go 1.26's deadline race, never after a real failure).
-fuzz_target = GO=$(GO) scripts/fuzz.sh $(1) $(2) $(FUZZTIME)
+fuzz_target = env GO=$(GO) scripts/fuzz.sh $(1) $(2) $(FUZZTIME)
 
 ## test: everything CI checks, one line per stage (the output of a stage only when it fails)
 ## and a closing "N passed, N failed" line: formatting, vet, the unit and integration tests

@@ -37,6 +37,21 @@ func TestMakeTestIsQuiet(t *testing.T) {
 	if n := strings.Count(string(recipe[1]), "\tstage "); n < 8 {
 		t.Errorf("%d stages in make test, want gofmt, vet, unit, the fuzz targets and govulncheck", n)
 	}
+	// Every stage's command, as make expands it, is a program that exists (a stage written
+	// NAME VAR=value ... would run nothing).
+	dry := exec.Command("make", "--no-print-directory", "-n", "test")
+	dry.Dir = "../.."
+	expanded, err := dry.Output()
+	if err != nil {
+		t.Fatalf("make -n test: %v", err)
+	}
+	for line := range strings.Lines(string(expanded)) {
+		if f := strings.Fields(line); len(f) > 2 && f[0] == "stage" {
+			if _, err := exec.LookPath(f[2]); err != nil && !fileExists(filepath.Join("../..", f[2])) {
+				t.Errorf("stage %s runs %q, which is no program", f[1], f[2])
+			}
+		}
+	}
 	dir := t.TempDir()
 	mk := `.ONESHELL:
 SHELL := bash
@@ -199,4 +214,9 @@ func TestFuzzRetriesOnlyTheDeadlineRace(t *testing.T) {
 			}
 		})
 	}
+}
+
+func fileExists(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && !info.IsDir()
 }
