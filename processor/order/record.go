@@ -21,6 +21,11 @@ type Record struct {
 	Time time.Time
 	// Source says where the record was read; zero for a record not read from a topic.
 	Source Source
+	// Trace is the trace context of the worker's own span for this record, set when the
+	// worker traces (see processor's Tracing) and written into the event's traceparent
+	// and tracestate. Zero when it does not: the event then carries the input's own trace
+	// context (TraceContextOf the headers), if any.
+	Trace TraceContext
 }
 
 // Source locates a record in its topic.

@@ -29,6 +29,10 @@ const (
 	HeaderContentType = "content-type"
 	// HeaderCorrelationID is written on every event, whatever case the input used.
 	HeaderCorrelationID = "X-Correlation-ID"
+	// HeaderTraceParent and HeaderTraceState carry the W3C trace context of the event
+	// (see Builder.Build).
+	HeaderTraceParent = order.HeaderTraceParent
+	HeaderTraceState  = order.HeaderTraceState
 )
 
 // Values of the CloudEvents attributes.
@@ -203,6 +207,11 @@ func Build(in *order.Record, d *order.Decision, now time.Time, cut bool) Event {
 // written and errors keep their first MaxErrorsWhenCut entries: the publisher asks for it
 // when the whole event is larger than the output topic accepts. The value and the header
 // values share one allocation.
+//
+// The event carries a W3C trace context (traceparent, and tracestate when there is one):
+// the record's Trace when the worker traced it (its own span, so that a consumer of the
+// event continues the trace), else the input's own valid context unchanged; a record
+// without either gives an event without one.
 func (bd *Builder) Build(in *order.Record, d *order.Decision, now time.Time, cut bool) Event {
 	if !now.Equal(bd.at) || bd.atText == nil {
 		bd.at, bd.atText = now, now.UTC().AppendFormat(nil, timeFormat)
@@ -210,11 +219,24 @@ func (bd *Builder) Build(in *order.Record, d *order.Decision, now time.Time, cut
 	ev := Event{Accepted: d.Outcome == order.Accepted, Truncated: cut}
 	correlation := correlationHeader(in.Headers)
 	replayOf := ReplayOf(in.Headers)
-	buf := bd.alloc(reserve(in, d, len(bd.atText), len(correlation), len(replayOf), cut))
+	trace := in.Trace
+	if !trace.Valid() {
+		trace = order.TraceContextOf(in.Headers)
+	}
+	traceLen := 0
+	if trace.Valid() {
+		traceLen = order.TraceParentLen + len(trace.State)
+	}
+	buf := bd.alloc(reserve(in, d, len(bd.atText), len(correlation), len(replayOf), cut) + traceLen)
 	buf = appendID(buf, in)
 	ev.ID = string(buf)
 	buf = append(buf, correlation...)
 	idEnd, corrEnd := 36, len(buf)
+	if trace.Valid() {
+		buf = order.AppendTraceParent(buf, &trace)
+		buf = append(buf, trace.State...)
+	}
+	traceEnd := len(buf)
 	typ := rejectedBytes
 	if ev.Accepted {
 		typ = acceptedBytes
@@ -225,8 +247,8 @@ func (bd *Builder) Build(in *order.Record, d *order.Decision, now time.Time, cut
 	}
 	buf = appendValue(buf, in, d, buf[:idEnd], typ, bd.atText, corr, replayOf, cut)
 	bd.commit(buf)
-	// The id and the correlation id are read from the final buffer: when the value outgrew
-	// the reservation, append moved them with it.
+	// The id, the correlation id and the trace context are read from the final buffer:
+	// when the value outgrew the reservation, append moved them with it.
 	id := buf[:idEnd:idEnd]
 	correlation = buf[idEnd:corrEnd:corrEnd]
 	if len(correlation) == 0 {
@@ -236,15 +258,25 @@ func (bd *Builder) Build(in *order.Record, d *order.Decision, now time.Time, cut
 	if len(ev.Key) == 0 {
 		ev.Key = correlation
 	}
-	ev.Value = buf[corrEnd:len(buf):len(buf)]
-	ev.Headers = []order.Header{
-		{Key: HeaderSpecVersion, Value: specVersionBytes},
-		{Key: HeaderID, Value: id},
-		{Key: HeaderSource, Value: sourceNameBytes},
-		{Key: HeaderType, Value: typ},
-		{Key: HeaderTime, Value: bd.atText},
-		{Key: HeaderContentType, Value: contentTypeBytes},
-		{Key: HeaderCorrelationID, Value: correlation},
+	ev.Value = buf[traceEnd:len(buf):len(buf)]
+	n := 7
+	if traceLen > 0 {
+		n += 1 + min(len(trace.State), 1)
+	}
+	ev.Headers = make([]order.Header, 7, n)
+	ev.Headers[0] = order.Header{Key: HeaderSpecVersion, Value: specVersionBytes}
+	ev.Headers[1] = order.Header{Key: HeaderID, Value: id}
+	ev.Headers[2] = order.Header{Key: HeaderSource, Value: sourceNameBytes}
+	ev.Headers[3] = order.Header{Key: HeaderType, Value: typ}
+	ev.Headers[4] = order.Header{Key: HeaderTime, Value: bd.atText}
+	ev.Headers[5] = order.Header{Key: HeaderContentType, Value: contentTypeBytes}
+	ev.Headers[6] = order.Header{Key: HeaderCorrelationID, Value: correlation}
+	if traceLen > 0 {
+		parentEnd := corrEnd + order.TraceParentLen
+		ev.Headers = append(ev.Headers, order.Header{Key: HeaderTraceParent, Value: buf[corrEnd:parentEnd:parentEnd]})
+		if len(trace.State) > 0 {
+			ev.Headers = append(ev.Headers, order.Header{Key: HeaderTraceState, Value: buf[parentEnd:traceEnd:traceEnd]})
+		}
 	}
 	return ev
 }
