@@ -41,7 +41,7 @@ func TestEventCarriesTheInputsContextWhenNotTraced(t *testing.T) {
 		parent, state string
 	}{
 		{"valid", headers("traceparent="+upstreamParent, "tracestate="+upstreamState), upstreamParent, upstreamState},
-		{"names in another case", headers("TRACEPARENT="+upstreamParent), upstreamParent, "<absent>"},
+		{"names in another case", headers("TRACEPARENT=" + upstreamParent), upstreamParent, "<absent>"},
 		{"invalid parent", headers("traceparent=00-xyz", "tracestate="+upstreamState), "<absent>", "<absent>"},
 		{"invalid state", headers("traceparent="+upstreamParent, "tracestate=Not Valid"), upstreamParent, "<absent>"},
 		{"none", nil, "<absent>", "<absent>"},
@@ -62,7 +62,6 @@ func TestEventCarriesTheInputsContextWhenNotTraced(t *testing.T) {
 		}
 	}
 }
-
 
 // BenchmarkBuildTraced is BenchmarkBuild for a record with an upstream trace context, as
 // it is built with tracing off (the input's context passed on) and on (the worker's span).
