@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/ordergate/ordergate/processor/order"
 )
 
@@ -26,6 +28,9 @@ type Result struct {
 	Decided time.Time
 	// DecideDuration is the CPU time spent on the pure rules of this record.
 	DecideDuration time.Duration
+	// Span is the record's trace span when the processor traces (see Tracing), nil
+	// otherwise; it ends when the record's event is acknowledged (TraceDone).
+	Span trace.Span
 }
 
 // Processor decides batches. It is safe for concurrent use by the consumer's partitions.
@@ -33,6 +38,7 @@ type Processor struct {
 	rules    atomic.Pointer[order.Rules]
 	resolver Resolver
 	now      func() time.Time
+	tracing  *recordTracer // nil: tracing off
 }
 
 // New returns a processor with the given rules, resolver and clock (time.Now when nil).
@@ -53,9 +59,13 @@ func (p *Processor) SetRules(r *order.Rules) { p.rules.Store(r) }
 func (p *Processor) Rules() *order.Rules { return p.rules.Load() }
 
 // Process decides every input and writes the results to out (same length and order as in).
-// Resolution is one Resolver call for the whole batch. On an error, which is always
+// Resolution is one Resolver call for the whole batch. When the processor traces, the
+// first call for a batch starts the span of each record (see Tracing). On an error, which is always
 // transient, out is incomplete and the whole batch must be processed again.
 func (p *Processor) Process(ctx context.Context, in []order.Record, out []Result) error {
+	if p.tracing != nil {
+		p.tracing.start(ctx, in, out)
+	}
 	rules := p.rules.Load()
 	var lookups []order.Lookup
 	var pending []int
@@ -71,8 +81,15 @@ func (p *Processor) Process(ctx context.Context, in []order.Record, out []Result
 		}
 	}
 	if len(lookups) > 0 {
-		matches, err := p.resolver.Resolve(ctx, lookups)
+		rctx := ctx
+		if p.tracing != nil {
+			rctx = withLookupSpans(ctx, out, pending)
+		}
+		matches, err := p.resolver.Resolve(rctx, lookups)
 		if err != nil {
+			if p.tracing != nil {
+				retrying(out, err)
+			}
 			return err
 		}
 		for j, i := range pending {

@@ -323,7 +323,9 @@ func (p *Publisher) write(ctx context.Context, b *Batch) []answer {
 		for j, i := range ids {
 			msgs[j] = b.msgs[i]
 		}
+		start := time.Now()
 		err := w.WriteMessages(ctx, msgs...)
+		end := time.Now()
 		var we kafka.WriteErrors
 		perRecord := errors.As(err, &we) && len(we) == len(ids)
 		for j, i := range ids {
@@ -335,6 +337,7 @@ func (p *Publisher) write(ctx context.Context, b *Batch) []answer {
 			default:
 				answers = append(answers, answer{i: i, err: err, whole: true})
 			}
+			b.results[i].TraceSend(msgs[j].Topic, start, end, answers[len(answers)-1].err)
 		}
 	}
 	return answers
@@ -414,4 +417,5 @@ func (p *Publisher) ack(b *Batch, i int, now time.Time) {
 	if p.obs != nil {
 		p.obs.Published(&b.results[i], b.kinds[i], now)
 	}
+	b.results[i].TraceDone(b.kinds[i] == KindDLQ, now)
 }

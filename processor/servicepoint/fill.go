@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/ordergate/ordergate/processor/order"
 )
 
@@ -13,12 +15,17 @@ import (
 // back in one pipeline. It waits for every key, so that the answers obtained before a
 // failure are cached for the retry. A key whose call failed is answered from its stale
 // entry when it has one (stale[i], see Resolver.read); otherwise fill returns the failure
-// of the first such key.
-func (r *Resolver) fill(ctx context.Context, unique []order.Lookup, keys []string, missing []int, answers, stale [][]order.ServicePoint) error {
+// of the first such key. parents, when not nil, are the spans the calls are made in
+// (parents[i] for unique[i]).
+func (r *Resolver) fill(ctx context.Context, unique []order.Lookup, keys []string, missing []int, answers, stale [][]order.ServicePoint, parents []trace.Span) error {
 	errs := make([]error, len(missing))
 	var wg sync.WaitGroup
 	for j, i := range missing {
-		wg.Go(func() { answers[i], errs[j] = r.fetch(ctx, keys[i], unique[i]) })
+		cctx := ctx
+		if parents != nil && parents[i] != nil {
+			cctx = trace.ContextWithSpan(ctx, parents[i])
+		}
+		wg.Go(func() { answers[i], errs[j] = r.fetch(cctx, keys[i], unique[i]) })
 	}
 	wg.Wait()
 	var first error

@@ -10,11 +10,17 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-json-experiment/json"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 
+	"github.com/ordergate/ordergate/internal/foundation/tracing"
 	"github.com/ordergate/ordergate/processor/order"
 )
 
@@ -81,6 +87,20 @@ func (h *HTTPInventory) Find(ctx context.Context, l order.Lookup) ([]order.Servi
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
+	ctx, span := h.startSpan(ctx, l)
+	matches, err := h.find(ctx, l, span)
+	if span != nil {
+		if err != nil {
+			tracing.Fail(span, err, time.Now())
+		}
+		span.End()
+	}
+	return matches, err
+}
+
+// find makes the call of Find in ctx; span, when not nil, is the call's trace span, whose
+// context the request carries (traceparent, tracestate).
+func (h *HTTPInventory) find(ctx context.Context, l order.Lookup, span trace.Span) ([]order.ServicePoint, error) {
 	u := h.base + "/servicePoints?" + url.Values{string(l.Criterion): {l.Value}}.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -90,11 +110,17 @@ func (h *HTTPInventory) Find(ctx context.Context, l order.Lookup) ([]order.Servi
 	if h.token != "" {
 		req.Header.Set("Authorization", "Bearer "+h.token)
 	}
+	if span != nil {
+		propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(req.Header))
+	}
 	resp, err := h.client.Do(req)
 	if err != nil {
 		return nil, h.classify(ctx, err)
 	}
 	defer resp.Body.Close()
+	if span != nil {
+		span.SetAttributes(semconv.HTTPResponseStatusCode(resp.StatusCode))
+	}
 	switch code := resp.StatusCode; {
 	case code == http.StatusOK:
 	case code == http.StatusNotFound:
@@ -120,6 +146,26 @@ func (h *HTTPInventory) Find(ctx context.Context, l order.Lookup) ([]order.Servi
 		return nil, transient(CauseInventoryBody, "inventory answer longer than %d bytes", maxInventoryBody)
 	}
 	return decodeAnswer(body)
+}
+
+// startSpan starts the client span of a call when ctx carries the span of a record (see
+// Resolver.Resolve): "GET /servicePoints", with the criterion but not the value (it may
+// identify a customer), so the URL is left out too. Without one it returns a nil span.
+func (h *HTTPInventory) startSpan(ctx context.Context, l order.Lookup) (context.Context, trace.Span) {
+	parent := trace.SpanFromContext(ctx)
+	if !parent.SpanContext().IsValid() {
+		return ctx, nil
+	}
+	attrs := []attribute.KeyValue{semconv.HTTPRequestMethodGet, semconv.URLTemplate("/servicePoints"),
+		tracing.AttrLookupCriterion.String(string(l.Criterion))}
+	if u, err := url.Parse(h.base); err == nil {
+		attrs = append(attrs, semconv.ServerAddress(u.Hostname()))
+		if p, err := strconv.Atoi(u.Port()); err == nil {
+			attrs = append(attrs, semconv.ServerPort(p))
+		}
+	}
+	return tracing.Tracer(parent.TracerProvider()).Start(ctx, "GET /servicePoints",
+		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 }
 
 // decodeAnswer reads a 200 answer: a JSON array of service points, each with an id.

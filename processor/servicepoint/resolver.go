@@ -6,10 +6,13 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/ordergate/ordergate/internal/foundation/tracing"
 	"github.com/ordergate/ordergate/processor/order"
 )
 
@@ -81,6 +84,10 @@ func (r *Resolver) Stats() Stats {
 //
 // Lookups for the same key share one answer slice: callers must treat the answers as
 // read-only.
+//
+// When ctx carries the spans of the lookups' records (tracing.WithLookupSpans), the Redis
+// read becomes a child span of each, and each inventory call a child of the first record
+// that asked for its key (the HTTP inventory propagates it).
 func (r *Resolver) Resolve(ctx context.Context, lookups []order.Lookup) ([][]order.ServicePoint, error) {
 	if len(lookups) == 0 {
 		return [][]order.ServicePoint{}, nil
@@ -90,12 +97,24 @@ func (r *Resolver) Resolve(ctx context.Context, lookups []order.Lookup) ([][]ord
 		return nil, err
 	}
 	keys := buildKeys(r.opts.KeyPrefix, unique)
+	spans := tracing.LookupSpans(ctx)
+	var start time.Time
+	if spans != nil {
+		start = time.Now()
+	}
 	answers, stale, missing, err := r.read(ctx, keys, unique, r.opts.Now())
+	if spans != nil {
+		traceRead(spans, slot, missing, len(keys), start, time.Now(), err)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if len(missing) > 0 {
-		if err := r.fill(ctx, unique, keys, missing, answers, stale); err != nil {
+		var parents []trace.Span
+		if spans != nil {
+			parents = inventoryParents(spans, slot, len(unique))
+		}
+		if err := r.fill(ctx, unique, keys, missing, answers, stale, parents); err != nil {
 			return nil, err
 		}
 	}

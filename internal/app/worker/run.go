@@ -81,4 +81,5 @@ func (w *Worker) closeClients() {
 	if w.redis != nil {
 		_ = w.redis.Close()
 	}
+	w.stopTracing()
 }

@@ -16,11 +16,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/ordergate/ordergate/config"
 	"github.com/ordergate/ordergate/consumer"
 	"github.com/ordergate/ordergate/internal/foundation/health"
 	"github.com/ordergate/ordergate/internal/foundation/metrics"
+	"github.com/ordergate/ordergate/internal/foundation/tracing"
 	"github.com/ordergate/ordergate/processor"
 	"github.com/ordergate/ordergate/processor/order"
 	"github.com/ordergate/ordergate/processor/servicepoint"
@@ -46,6 +48,10 @@ type Options struct {
 	// its event or dead-letter record (`ordergate dev` prints what its worker decided). It
 	// runs on the publisher's goroutine: it must return quickly and not keep r.
 	OnPublished func(r *processor.Result, kind publisher.Kind)
+	// TracerProvider traces the records through this provider (tests), whatever the
+	// OTEL_* variables say; nil: the OTLP exporter of the OTEL_* variables when they set
+	// an endpoint, else no tracing.
+	TracerProvider trace.TracerProvider
 }
 
 // DefaultStartupTimeout is how long New waits for Kafka and Redis by default.
@@ -75,6 +81,7 @@ type Worker struct {
 	listener  net.Listener
 	startup   early // the HTTP server, up from the start of New
 	now       func() time.Time
+	traces    *tracing.Provider // the OTLP exporter's, when the worker owns one
 }
 
 // New builds a worker and checks that Kafka and Redis answer and that the topics exist.
@@ -112,6 +119,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *Worker, err e
 		return nil, err
 	}
 	w.proc = processor.New(rules, resolver, w.now)
+	if err := w.startTracing(sctx, opts.TracerProvider); err != nil {
+		return nil, err
+	}
 	w.newPublisher(sctx, opts.OnPublished)
 	w.cons = consumer.New(w.consumerConfig(), w.proc, w.pub)
 	if err := w.listen(); err != nil {
