@@ -32,6 +32,23 @@ func TestUnknownVariablesAreWarnings(t *testing.T) {
 	}
 }
 
+// TestOpenTelemetryVariablesAreNotUnknown: the standard OTEL_* variables configure
+// tracing (the SDK reads them, see docs/operations.md): none is a typo of ordergate's.
+func TestOpenTelemetryVariablesAreNotUnknown(t *testing.T) {
+	_, warnings, err := loadWith(t, []string{
+		"OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318",
+		"OTEL_EXPORTER_OTLP_PROTOCOL=grpc",
+		"OTEL_TRACES_SAMPLER=parentbased_traceidratio",
+		"OTEL_TRACES_SAMPLER_ARG=0.01",
+		"OTEL_SERVICE_NAME=ordergate-eu",
+		"OTEL_RESOURCE_ATTRIBUTES=deployment.environment.name=prod",
+		"OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer x",
+	})
+	if err != nil || len(warnings) != 0 {
+		t.Errorf("err %v, warnings %q; want none", err, warnings)
+	}
+}
+
 func TestUnknownVariablesComeWithTheError(t *testing.T) {
 	_, warnings, err := loadWith(t, []string{"ORDERGATE_CACHE_TTL=soon", "ORDERGATE_CACHE_TLL=1m"})
 	checkError(t, err, "ORDERGATE_CACHE_TTL", "not a duration")

@@ -76,7 +76,7 @@ func (t *recordTracer) start(ctx context.Context, in []order.Record, out []Resul
 		}
 		out[i].Span = span
 		sc := span.SpanContext()
-		r.Trace = order.TraceContext{TraceID: sc.TraceID(), SpanID: sc.SpanID(), Flags: byte(sc.TraceFlags()) & order.FlagSampled}
+		r.Trace = order.TraceContext{TraceID: sc.TraceID(), SpanID: sc.SpanID(), Flags: byte(sc.TraceFlags()) & (order.FlagSampled | order.FlagRandom)}
 		if sc.TraceState().Len() > 0 {
 			r.Trace.State = []byte(sc.TraceState().String())
 		}

@@ -27,15 +27,19 @@ const maxTraceState = 32 * (256 + 1 + 256 + 1)
 type TraceContext struct {
 	TraceID [16]byte
 	SpanID  [8]byte
-	// Flags holds the sampled flag (bit 0); other flags are dropped when parsing, as the
-	// W3C recommendation asks of a participant that does not know them.
+	// Flags holds the sampled flag (bit 0) and the random flag of Trace Context level 2
+	// (bit 1); the others are dropped when parsing a later version, and make a version-00
+	// value invalid (as OpenTelemetry's propagator reads it).
 	Flags byte
 	// State is the tracestate value as received (validated), or nil.
 	State []byte
 }
 
-// FlagSampled is the sampled bit of Flags.
-const FlagSampled byte = 0x01
+// The flags of Flags.
+const (
+	FlagSampled byte = 0x01
+	FlagRandom  byte = 0x02
+)
 
 // Valid reports whether tc holds a context (a trace id and a span id that are not zero).
 func (tc *TraceContext) Valid() bool {
@@ -78,9 +82,9 @@ func TraceContextOf(hs []Header) TraceContext {
 	return tc
 }
 
-// ParseTraceParent parses a traceparent value. Version 00 must be exactly 55 bytes; a later
-// version is read by the rules of 00 and may carry more fields after a dash, and version
-// ff is invalid. Hex digits are lower case; an all-zero trace id or parent id is invalid.
+// ParseTraceParent parses a traceparent value. Version 00 must be exactly 55 bytes with no
+// flag but sampled and random; a later version is read by the rules of 00 and may carry
+// more fields after a dash; version ff is invalid. Hex digits are lower case; an all-zero trace id or parent id is invalid.
 func ParseTraceParent(v []byte) (TraceContext, bool) {
 	var tc TraceContext
 	if len(v) < TraceParentLen || v[2] != '-' || v[35] != '-' || v[52] != '-' {
@@ -97,7 +101,10 @@ func ParseTraceParent(v []byte) (TraceContext, bool) {
 	if !unhex(tc.TraceID[:], v[3:35]) || !unhex(tc.SpanID[:], v[36:52]) || !unhex(flags[:], v[53:55]) {
 		return TraceContext{}, false
 	}
-	tc.Flags = flags[0] & FlagSampled
+	if version[0] == 0 && flags[0] > FlagSampled|FlagRandom {
+		return TraceContext{}, false
+	}
+	tc.Flags = flags[0] & (FlagSampled | FlagRandom)
 	if !tc.Valid() {
 		return TraceContext{}, false
 	}

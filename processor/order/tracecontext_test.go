@@ -55,14 +55,16 @@ func TestLaterVersionReadByTheRulesOf00(t *testing.T) {
 	}
 }
 
-func TestUnknownFlagsDropped(t *testing.T) {
-	tc, ok := ParseTraceParent([]byte(validParent[:53] + "ff"))
-	if !ok || tc.Flags != FlagSampled {
-		t.Fatalf("flags ff: %v %+v", ok, tc)
+func TestFlags(t *testing.T) {
+	for flags, want := range map[string]int{"00": 0, "01": 1, "02": 2, "03": 3, "04": -1, "ff": -1} {
+		tc, ok := ParseTraceParent([]byte(validParent[:53] + flags))
+		if (want < 0) == ok || (ok && int(tc.Flags) != want) {
+			t.Errorf("version 00, flags %s: %v %x", flags, ok, tc.Flags)
+		}
 	}
-	tc, _ = ParseTraceParent([]byte(validParent[:53] + "02"))
-	if tc.Flags != 0 {
-		t.Errorf("flags 02 kept as %x", tc.Flags)
+	tc, ok := ParseTraceParent([]byte("01" + validParent[2:53] + "ff"))
+	if !ok || tc.Flags != FlagSampled|FlagRandom {
+		t.Errorf("version 01, flags ff: %v %x, want the two known flags kept", ok, tc.Flags)
 	}
 }
 
