@@ -27,6 +27,7 @@ peak RSS are the worker's alone. It checks first that Redis answers.`)
 	rate := fs.Int("rate", 0, "records/s of the paced phase (0: three phases at 10%, 25% and 50% of the warm rate; -1: none)")
 	paced := fs.Int("paced-seconds", 10, "length of the paced phase")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
+	tracing := fs.String("tracing", "", "comma-separated tracing settings, each run as one more warm phase: off, or an OTEL_TRACES_SAMPLER_ARG ratio (1 traces every record, 0.01 one in a hundred) exported to a sink in the bench")
 	profiles := fs.String("profile", "", "write a CPU profile of each phase's process into `DIR` (ceiling.pprof, cold.pprof...)")
 	if err := fs.parseNoArgs(args); err != nil {
 		return status(err)
@@ -47,6 +48,7 @@ peak RSS are the worker's alone. It checks first that Redis answers.`)
 	report, err := bench.Run(e.ctx, bench.Options{
 		Binary: exe, Records: *records, Partitions: *partitions, InvalidRatio: *invalid, RedisAddr: *redis, RedisCluster: splitList(*redisCluster),
 		Rate: *rate, PacedSeconds: *paced, Progress: progress, Terminal: isTerminal(e.stderr), ProfileDir: *profiles,
+		Tracing: splitList(*tracing),
 	})
 	if err != nil {
 		fmt.Fprintln(e.stderr, "ordergate bench:", err)
@@ -67,6 +69,7 @@ func printReport(w io.Writer, r *bench.Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\trecords/s\tvs ceiling\tp50 ms\tp99 ms\tmax ms\tCPU s/100k\tpeak RSS MiB\tbytes/record\trecords/batch\tRedis trips/batch\tinventory calls\t")
 	phases := []bench.Phase{r.Ceiling, r.Cold, r.Warm}
+	phases = append(phases, r.Traced...)
 	phases = append(phases, r.Paced...)
 	for _, p := range phases {
 		ratio := "1.00"
@@ -76,7 +79,13 @@ func printReport(w io.Writer, r *bench.Report) {
 			ratio = fmt.Sprintf("%.2f", r.RatioCold)
 		case "warm":
 			ratio = fmt.Sprintf("%.2f", r.RatioWarm)
+		case "trace-off":
+			ratio = "off"
 		default:
+			if p.Tracing != "" {
+				ratio = fmt.Sprintf("%.2f spans/rec", p.SpansPerRecord)
+				break
+			}
 			ratio = fmt.Sprintf("at %d/s", p.Rate)
 		}
 		lat := func(v float64) string {
@@ -94,6 +103,11 @@ func printReport(w io.Writer, r *bench.Report) {
 	fmt.Fprintln(w, "\nLatency is from the input record's timestamp to the event's write time; in the cold and warm")
 	fmt.Fprintln(w, "phases every record was produced before the worker started, so it includes the queue. The paced")
 	fmt.Fprintln(w, "phase produces at a fixed rate while the worker runs: its latency is the worker's own.")
+	if len(r.Traced) > 0 {
+		fmt.Fprintln(w, "The trace phases repeat the warm one with tracing off or at a sampler ratio, exporting over OTLP/HTTP")
+		fmt.Fprintln(w, "to a sink in the bench's process; spans/rec counts the spans it received (the SDK drops what its queue")
+		fmt.Fprintln(w, "cannot hold).")
+	}
 }
 
 // cmdBenchCeiling is the ceiling process of `ordergate bench` (not listed in the help): the

@@ -55,6 +55,10 @@ type Options struct {
 	PacedSeconds int
 	// ProfileDir, when set, receives a CPU profile of each phase's process.
 	ProfileDir string
+	// Tracing lists settings of tracing, each run as a warm phase after the warm one:
+	// TracingOff, or a sampler ratio from 0 to 1 ("1" traces every record, "0.01" one in a
+	// hundred) exporting to a sink in the bench's process. Empty: none.
+	Tracing []string
 	// Progress receives progress output; Terminal draws a bar instead of lines.
 	Progress io.Writer
 	Terminal bool
@@ -108,6 +112,8 @@ type Phase struct {
 	Accepted               int                `json:"accepted"`
 	Rejected               int                `json:"rejected"`
 	Rate                   int                `json:"producedPerSecond,omitempty"`
+	Tracing                string             `json:"tracing,omitempty"`
+	SpansPerRecord         float64            `json:"spansPerRecord,omitempty"`
 }
 
 // Report is the result of a run.
@@ -120,6 +126,7 @@ type Report struct {
 	Cold       Phase   `json:"cold"`
 	Warm       Phase   `json:"warm"`
 	Paced      []Phase `json:"paced,omitempty"`
+	Traced     []Phase `json:"traced,omitempty"`
 	RatioCold  float64 `json:"ratioCold"`
 	RatioWarm  float64 `json:"ratioWarm"`
 }
@@ -151,7 +158,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	invSrv := httptest.NewServer(inventoryHandler(inv))
 	defer invSrv.Close()
 	topics := []string{"bench.requests", "bench.ceiling", "bench.paced0.requests", "bench.paced1.requests", "bench.paced2.requests"}
-	for _, phase := range []string{"cold", "warm", "paced0", "paced1", "paced2"} {
+	phases := []string{"cold", "warm", "paced0", "paced1", "paced2"}
+	for i, setting := range o.Tracing {
+		name, err := tracingPhase(setting)
+		if err != nil {
+			return nil, err
+		}
+		phases = append(phases, fmt.Sprintf("%s-%d", name, i))
+	}
+	for _, phase := range phases {
 		for _, kind := range []string{"accepted", "rejected", "dlq"} {
 			topics = append(topics, "bench."+phase+"."+kind)
 		}
@@ -189,6 +204,24 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	if r.Warm, err = run("warm", false, "bench.requests", out("warm"), o.Records); err != nil {
 		return nil, err
+	}
+	if len(o.Tracing) > 0 {
+		sink := newSpanSink()
+		defer sink.Close()
+		for i, setting := range o.Tracing {
+			name, _ := tracingPhase(setting)
+			phase := fmt.Sprintf("%s-%d", name, i)
+			e := base
+			e.group, e.in, e.outs, e.extra = "bench-"+phase, "bench.requests", out(phase), tracingVars(setting, sink.URL)
+			before := sink.spans.Load()
+			p, err := runPhase(ctx, o, client, name, false, e, o.Records)
+			if err != nil {
+				return nil, err
+			}
+			p.Tracing = setting
+			p.SpansPerRecord = float64(sink.spans.Load()-before) / float64(o.Records)
+			r.Traced = append(r.Traced, p)
+		}
 	}
 	if r.Ceiling.RecordsPerSecond > 0 {
 		r.RatioCold = r.Cold.RecordsPerSecond / r.Ceiling.RecordsPerSecond
@@ -288,6 +321,7 @@ type env struct {
 	group, in                string
 	outs                     []string
 	httpAddr                 string
+	extra                    []string // more variables (OTEL_*)
 }
 
 func (e env) vars(ceiling bool) []string {
@@ -338,11 +372,12 @@ func start(o Options, e env, name string, ceiling bool) (*process, error) {
 	}
 	cmd := exec.Command(o.Binary, args...)
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "ORDERGATE_") {
+		if inherited(kv) {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
 	cmd.Env = append(cmd.Env, e.vars(ceiling)...)
+	cmd.Env = append(cmd.Env, e.extra...)
 	p := &process{cmd: cmd, stderr: &syncbuf.Buffer{}, http: e.httpAddr}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {

@@ -1,0 +1,85 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+// TracingOff is the setting of Options.Tracing that runs a phase without tracing.
+const TracingOff = "off"
+
+// tracingPhase returns the name of the warm phase run with a tracing setting ("off" or a
+// sampler ratio from 0 to 1), and checks the setting.
+func tracingPhase(setting string) (string, error) {
+	if setting == TracingOff {
+		return "trace-off", nil
+	}
+	r, err := strconv.ParseFloat(setting, 64)
+	if err != nil || r < 0 || r > 1 {
+		return "", fmt.Errorf("tracing setting %q: off or a sampler ratio from 0 to 1", setting)
+	}
+	return "trace-" + strconv.FormatFloat(r*100, 'g', -1, 64) + "pct", nil
+}
+
+// tracingVars are the OTEL_* variables of a phase with a tracing setting: OTLP over HTTP to
+// the bench's sink, a parent-based ratio sampler (the bench's records carry no trace
+// context, so the ratio decides). Off sets none.
+func tracingVars(setting, sink string) []string {
+	if setting == TracingOff {
+		return nil
+	}
+	return []string{
+		"OTEL_EXPORTER_OTLP_ENDPOINT=" + sink,
+		"OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
+		"OTEL_TRACES_SAMPLER=parentbased_traceidratio",
+		"OTEL_TRACES_SAMPLER_ARG=" + setting,
+	}
+}
+
+// inherited reports whether a variable of the bench's environment passes to a phase's
+// process: not ORDERGATE_* (each phase has its own) nor OTEL_* (tracing is a phase's
+// setting, not the shell's).
+func inherited(kv string) bool {
+	return !strings.HasPrefix(kv, "ORDERGATE_") && !strings.HasPrefix(kv, "OTEL_")
+}
+
+// spanSink is an OTLP/HTTP trace receiver that counts the spans it receives, standing for
+// a collector. It decodes every request, as a collector would, in the bench's process.
+type spanSink struct {
+	*httptest.Server
+	spans atomic.Int64
+}
+
+func newSpanSink() *spanSink {
+	s := &spanSink{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		var req collectortrace.ExportTraceServiceRequest
+		if err == nil {
+			err = proto.Unmarshal(body, &req)
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		n := 0
+		for _, rs := range req.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				n += len(ss.Spans)
+			}
+		}
+		s.spans.Add(int64(n))
+		out, _ := proto.Marshal(&collectortrace.ExportTraceServiceResponse{})
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		_, _ = w.Write(out)
+	}))
+	return s
+}
