@@ -39,7 +39,14 @@ const (
 	EnvSDKDisabled      = "OTEL_SDK_DISABLED"
 	EnvTracesSampler    = "OTEL_TRACES_SAMPLER"
 	EnvTracesSamplerArg = "OTEL_TRACES_SAMPLER_ARG"
+	EnvBSPMaxQueueSize  = "OTEL_BSP_MAX_QUEUE_SIZE"
 )
+
+// DefaultQueueSize is the batch span processor's queue when OTEL_BSP_MAX_QUEUE_SIZE is not
+// set, in spans. The SDK's default (2048) is less than one batch of ordergate's records
+// makes at 100% sampling (up to ORDERGATE_BATCH_MAX_RECORDS × 3 spans, at once): it would
+// drop a third of them. 16384 holds five such batches, about 16 MiB at most.
+const DefaultQueueSize = 16384
 
 // The OTLP protocols of OTEL_EXPORTER_OTLP_PROTOCOL.
 const (
@@ -68,6 +75,9 @@ type Settings struct {
 	Sampler sdktrace.Sampler
 	// SamplerName describes it, for the logs.
 	SamplerName string
+	// QueueSize is the batch span processor's queue, DefaultQueueSize unless
+	// OTEL_BSP_MAX_QUEUE_SIZE is set (0: the SDK reads that variable).
+	QueueSize int
 }
 
 // Read returns the tracing settings of an environment (getenv is os.Getenv in the worker).
@@ -102,6 +112,9 @@ func Read(getenv func(string) string) (Settings, error) {
 		s.Protocol = ProtocolGRPC
 	default:
 		return s, fmt.Errorf("%s=%s: the protocol must be grpc or http/protobuf", protoVar, p)
+	}
+	if getenv(EnvBSPMaxQueueSize) == "" {
+		s.QueueSize = DefaultQueueSize
 	}
 	var err error
 	s.Sampler, s.SamplerName, err = sampler(strings.ToLower(strings.TrimSpace(getenv(EnvTracesSampler))), strings.TrimSpace(getenv(EnvTracesSamplerArg)))
@@ -175,7 +188,11 @@ func New(ctx context.Context, s Settings, version string) (*Provider, error) {
 		_ = exp.Shutdown(ctx)
 		return nil, fmt.Errorf("tracing: resource (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES): %w", err)
 	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res), sdktrace.WithSampler(s.Sampler))
+	var batch []sdktrace.BatchSpanProcessorOption
+	if s.QueueSize > 0 {
+		batch = append(batch, sdktrace.WithMaxQueueSize(s.QueueSize))
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp, batch...), sdktrace.WithResource(res), sdktrace.WithSampler(s.Sampler))
 	return &Provider{TracerProvider: tp}, nil
 }
 

@@ -52,6 +52,12 @@ func TestProtocolAndSampler(t *testing.T) {
 	if s, _ := Read(env(EnvEndpoint, "http://c:4318", EnvProtocol, "grpc", EnvTracesProtocol, "http/protobuf")); s.Protocol != ProtocolHTTP {
 		t.Errorf("the traces protocol wins: %+v", s)
 	}
+	if s.QueueSize != DefaultQueueSize {
+		t.Errorf("queue %d without OTEL_BSP_MAX_QUEUE_SIZE, want %d", s.QueueSize, DefaultQueueSize)
+	}
+	if s, _ := Read(env(EnvEndpoint, "http://c:4318", EnvBSPMaxQueueSize, "100")); s.QueueSize != 0 {
+		t.Errorf("queue %d with OTEL_BSP_MAX_QUEUE_SIZE set: the SDK reads it", s.QueueSize)
+	}
 	if !strings.Contains(s.Sampler.Description(), "TraceIDRatioBased{0.01}") {
 		t.Errorf("sampler %s", s.Sampler.Description())
 	}
