@@ -25,7 +25,7 @@ func (w *Worker) Handler() http.Handler {
 // Run serves the endpoints and consumes until ctx ends, then stops in order: stop fetching,
 // finish, publish and commit the batches in hand (bounded by ORDERGATE_SHUTDOWN_TIMEOUT),
 // leave the group, stop the readiness probes, close the writers, Kafka's idle connections
-// and Redis, and stop the HTTP server. Every goroutine it started has ended when it
+// and Redis, export the last trace spans (at most 5 s), and stop the HTTP server. Every goroutine it started has ended when it
 // returns. It returns nil after a clean stop and consumer.ErrUnfinished when a batch was
 // still in retries when the timeout ended (nothing past it was committed).
 func (w *Worker) Run(ctx context.Context) error {
