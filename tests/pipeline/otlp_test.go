@@ -3,9 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/hex"
-	"io"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -14,11 +12,11 @@ import (
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/ordergate/ordergate/internal/app/testkit"
 	"github.com/ordergate/ordergate/internal/app/worker"
 	"github.com/ordergate/ordergate/internal/foundation/testredis"
+	"github.com/ordergate/ordergate/internal/foundation/tracing"
 	"github.com/ordergate/ordergate/processor/order"
 )
 
@@ -90,25 +88,7 @@ func startGRPCReceiver(t *testing.T) (*receiver, string) {
 // startHTTPReceiver serves OTLP/HTTP with protobuf bodies (POST /v1/traces).
 func startHTTPReceiver(t *testing.T) (*receiver, string) {
 	r := &receiver{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.Method != http.MethodPost || req.URL.Path != "/v1/traces" || req.Header.Get("Content-Type") != "application/x-protobuf" {
-			http.Error(w, "not an OTLP/HTTP protobuf trace export", http.StatusBadRequest)
-			return
-		}
-		body, err := io.ReadAll(req.Body)
-		var export collectortrace.ExportTraceServiceRequest
-		if err == nil {
-			err = proto.Unmarshal(body, &export)
-		}
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		r.add(&export)
-		out, _ := proto.Marshal(&collectortrace.ExportTraceServiceResponse{})
-		w.Header().Set("Content-Type", "application/x-protobuf")
-		_, _ = w.Write(out)
-	}))
+	srv := httptest.NewServer(tracing.Receiver(r.add))
 	t.Cleanup(srv.Close)
 	return r, srv.URL
 }

@@ -2,15 +2,14 @@ package bench
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync/atomic"
 
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-	"google.golang.org/protobuf/proto"
+
+	"github.com/ordergate/ordergate/internal/foundation/tracing"
 )
 
 // TracingOff is the setting of Options.Tracing that runs a phase without tracing.
@@ -60,26 +59,8 @@ type spanSink struct {
 
 func newSpanSink() *spanSink {
 	s := &spanSink{}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		var req collectortrace.ExportTraceServiceRequest
-		if err == nil {
-			err = proto.Unmarshal(body, &req)
-		}
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		n := 0
-		for _, rs := range req.ResourceSpans {
-			for _, ss := range rs.ScopeSpans {
-				n += len(ss.Spans)
-			}
-		}
-		s.spans.Add(int64(n))
-		out, _ := proto.Marshal(&collectortrace.ExportTraceServiceResponse{})
-		w.Header().Set("Content-Type", "application/x-protobuf")
-		_, _ = w.Write(out)
+	s.Server = httptest.NewServer(tracing.Receiver(func(req *collectortrace.ExportTraceServiceRequest) {
+		s.spans.Add(int64(tracing.SpanCount(req)))
 	}))
 	return s
 }
