@@ -10,8 +10,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/segmentio/kafka-go"
 	"go.uber.org/goleak"
 
+	"github.com/ordergate/ordergate/internal/app/produce"
 	"github.com/ordergate/ordergate/internal/app/testkit"
 	"github.com/ordergate/ordergate/internal/app/worker"
 	"github.com/ordergate/ordergate/internal/foundation/testredis"
@@ -52,7 +54,17 @@ func noGoroutineOutlivesRun(t *testing.T, protocol string) {
 	for i := range recs {
 		recs[i] = testkit.Record(fmt.Sprintf("k%d", i%7), disconnect(fmt.Sprintf("SP-%d", i%20), i), testkit.RecordTime)
 	}
-	c.Produce(t, recs...)
+	// Produced through a transport of the test's own, closed before the count: the shared
+	// kafka.DefaultTransport that Cluster.Produce uses refreshes its metadata every few
+	// seconds, opening connections to the broker (and broker goroutines) after the count
+	// started, which made this test fail now and then whatever the worker did.
+	tr := &kafka.Transport{}
+	pw := produce.NewWriter(c.Brokers, testkit.Topics.Requests, tr)
+	if err := produce.Write(context.Background(), pw, recs); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	tr.CloseIdleConnections()
 	inv := inventory(t, 20)
 	before := goleak.IgnoreCurrent()
 
