@@ -44,10 +44,21 @@ func tracingVars(setting, sink string) []string {
 }
 
 // inherited reports whether a variable of the bench's environment passes to a phase's
-// process: not ORDERGATE_* (each phase has its own) nor OTEL_* (tracing is a phase's
-// setting, not the shell's).
+// process: not ORDERGATE_* (each phase has its own), nor the OTEL_* variables that turn
+// tracing on or off or choose its exporter and sampler (tracing is a phase's setting, not
+// the shell's); the SDK's tuning (OTEL_BSP_*, OTEL_EXPORTER_OTLP_COMPRESSION...) passes, to
+// measure its effect.
 func inherited(kv string) bool {
-	return !strings.HasPrefix(kv, "ORDERGATE_") && !strings.HasPrefix(kv, "OTEL_")
+	name, _, _ := strings.Cut(kv, "=")
+	if strings.HasPrefix(name, "ORDERGATE_") {
+		return false
+	}
+	switch {
+	case strings.HasPrefix(name, "OTEL_EXPORTER_OTLP_") && (strings.HasSuffix(name, "ENDPOINT") || strings.HasSuffix(name, "PROTOCOL")),
+		strings.HasPrefix(name, "OTEL_TRACES_"), name == "OTEL_SDK_DISABLED":
+		return false
+	}
+	return true
 }
 
 // spanSink is an OTLP/HTTP trace receiver that counts the spans it receives, standing for
