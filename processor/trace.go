@@ -37,7 +37,8 @@ func (p *Processor) SetTracing(t Tracing) {
 		p.tracing = nil
 		return
 	}
-	p.tracing = &recordTracer{Tracing: t, name: spanName("process", t.Topic)}
+	p.tracing = &recordTracer{Tracing: t, name: spanName("process", t.Topic),
+		startOpts: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer)}}
 }
 
 func spanName(operation, topic string) string {
@@ -51,6 +52,9 @@ func spanName(operation, topic string) string {
 type recordTracer struct {
 	Tracing
 	name string // "process {Topic}"
+	// startOpts are the options of every span's start, made once: built per record they
+	// cost two allocations each.
+	startOpts []trace.SpanStartOption
 }
 
 // start starts the span of every record of a batch that has none yet (a batch step that is
@@ -70,7 +74,7 @@ func (t *recordTracer) start(ctx context.Context, in []order.Record, out []Resul
 		if r.Source.Topic != t.Topic {
 			name = spanName("process", r.Source.Topic)
 		}
-		_, span := t.Tracer.Start(parent, name, trace.WithSpanKind(trace.SpanKindConsumer))
+		_, span := t.Tracer.Start(parent, name, t.startOpts...)
 		if span.IsRecording() {
 			t.describe(span, r)
 		}
