@@ -8,6 +8,7 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/ordergate/ordergate/processor/order"
 )
@@ -64,6 +65,44 @@ func BenchmarkTracedBatch(b *testing.B) {
 					out[i].TraceSend("orders.accepted", now, now, nil)
 					out[i].TraceDone(false, now)
 				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
+		})
+	}
+}
+
+// BenchmarkBatchSpanAlternative measures the design not taken (docs/operations.md, "Why a
+// span per record"): one process span per batch of 1000 records, with a link to each
+// record's context and the batch's three operations as its children, sampled always. The
+// per-record figure compares with BenchmarkTracedBatch/on-always; the decisions are left out
+// (they cost the same in both).
+func BenchmarkBatchSpanAlternative(b *testing.B) {
+	const n = 1000
+	parents := make([]trace.SpanContext, n)
+	for i := range parents {
+		tc := order.TraceContextOf([]order.Header{{Key: "traceparent", Value: fmt.Appendf(nil, "00-4bf92f3577b34da6a3ce929d0e0e%04x-00f067aa0ba902b7-01", i)}})
+		parents[i] = spanContext(&tc)
+	}
+	for _, limit := range []int{128, n} {
+		b.Run(fmt.Sprintf("links-kept-%d", limit), func(b *testing.B) {
+			limits := sdktrace.NewSpanLimits()
+			limits.LinkCountLimit = limit
+			tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter(), sdktrace.WithMaxQueueSize(1<<16)),
+				sdktrace.WithSampler(sdktrace.AlwaysSample()), sdktrace.WithRawSpanLimits(limits))
+			defer tp.Shutdown(context.Background())
+			tr := tp.Tracer("bench")
+			links := make([]trace.Link, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				for i := range links {
+					links[i] = trace.Link{SpanContext: parents[i]}
+				}
+				ctx, span := tr.Start(context.Background(), "process orders.requests", trace.WithSpanKind(trace.SpanKindConsumer), trace.WithLinks(links...))
+				for _, name := range []string{"MGET", "send orders.accepted", "send orders.rejected"} {
+					_, c := tr.Start(ctx, name)
+					c.End()
+				}
+				span.End()
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
 		})
