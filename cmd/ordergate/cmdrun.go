@@ -70,6 +70,12 @@ func runWorker(e *env, opts worker.Options) int {
 	opts.Logger, opts.Now = log, e.now
 	w, err := worker.New(ctx, cfg, opts)
 	if err != nil {
+		if ctx.Err() != nil {
+			// A SIGTERM while waiting for Kafka or Redis at start-up is a stop asked for, not
+			// a bad configuration: nothing was consumed, so nothing is left unfinished.
+			log.Info("ordergate stopped during start-up", "waited for", cfg.Scrub(err.Error()))
+			return exitOK
+		}
 		printErr(e, "", cfg, err)
 		return exitUsage
 	}

@@ -120,3 +120,30 @@ func TestRunRefusesAnEmptyClientsList(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s\nwant %q", r.code, r.stderr, want)
 	}
 }
+
+// TestSIGTERMDuringStartupIsAStop: a SIGTERM while run waits for a broker that does not
+// answer exited 2 with "does not answer (check ...)", as a bad configuration does; an
+// orchestrator stopping a pod that had not started yet saw a failure. It exits 0 and says
+// it stopped during start-up.
+func TestSIGTERMDuringStartupIsAStop(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	dead := ln.Addr().String()
+	must(t, ln.Close()) // nothing listens there: every connection is refused
+	cfg := testkit.Config(t, testkit.NewCluster(t, 1, nil), testredis.Shared(t), testredis.Prefix(t))
+	cfg.LogLevel = "info"
+	cfg.KafkaBrokers = []string{dead}
+	inventory, err := filepath.Abs(inventoryFile)
+	must(t, err)
+	env := append(testkit.Env(t, cfg), "ORDERGATE_KAFKA_BROKERS="+dead, "ORDERGATE_INVENTORY_FILE="+inventory,
+		"ORDERGATE_REDIS_URL="+string(cfg.RedisURL))
+	p := testkit.StartProcess(t, env, "run")
+	waitLogs(t, p, "kafka does not answer yet, waiting", 20*time.Second)
+	must(t, p.Cmd.Process.Signal(syscall.SIGTERM))
+	if code := p.Wait(t, 10*time.Second); code != exitOK {
+		t.Errorf("exit status %d after SIGTERM during start-up, want 0:\n%s", code, p.Logs())
+	}
+	if !strings.Contains(p.Logs(), "ordergate stopped during start-up") {
+		t.Errorf("no line says the worker stopped during start-up:\n%s", p.Logs())
+	}
+}
