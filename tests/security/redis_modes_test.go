@@ -43,7 +43,7 @@ func TestRedisClusterTLS(t *testing.T) {
 	}
 
 	t.Run("untrusted certificate", func(t *testing.T) {
-		msg := refusedNew(t, cfg, "ORDERGATE_REDIS_URL")
+		msg := refusedNewWithin(t, cfg, retriedRefusalWait, "ORDERGATE_REDIS_URL")
 		if !strings.Contains(msg, "certificate") {
 			t.Errorf("the error does not say that the certificate is not trusted: %s", msg)
 		}
