@@ -36,7 +36,7 @@ func Ceiling(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer k.Close()
 	limit := k.TopicLimit(ctx, log, cfg.TopicAccepted) - publisher.BatchMargin
-	w := publisher.NewWriter(cfg.KafkaBrokers, k.Transport, limit)
+	w := publisher.NewWriter(cfg.KafkaBrokers, k.Transport, limit, cfg.KafkaCompressionCodec())
 	defer w.Close()
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
