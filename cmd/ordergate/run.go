@@ -67,6 +67,7 @@ func commands() []command {
 		{name: "healthcheck", summary: "probe a running worker's /healthz or /readyz (the image's HEALTHCHECK)", run: cmdHealthcheck},
 		{name: "version", summary: "print the version", run: cmdVersion},
 		{name: "bench-ceiling", run: cmdBenchCeiling, hidden: true},
+		{name: "bench-passthrough", run: cmdBenchPassthrough, hidden: true},
 	}
 }
 
