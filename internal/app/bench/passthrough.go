@@ -42,9 +42,9 @@ type PassthroughSettings struct {
 // DefaultPassthrough returns the settings the sweep kept.
 func DefaultPassthrough() PassthroughSettings {
 	return PassthroughSettings{
-		QueueCapacity: 256, MinBytes: 1, MaxBytes: 4 << 20, MaxWait: 250 * time.Millisecond,
+		QueueCapacity: 100, MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 250 * time.Millisecond,
 		ReadBatch: 1000, ReadWait: 2 * time.Millisecond,
-		BatchSize: 1000, BatchBytes: 1000000, BatchTimeout: time.Millisecond, RequiredAcks: -1,
+		BatchSize: 1000, BatchBytes: 1000000, BatchTimeout: 100 * time.Microsecond, RequiredAcks: -1,
 	}
 }
 
