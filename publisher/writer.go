@@ -23,7 +23,7 @@ func NewWriter(brokers []string, transport *kafka.Transport, limit int, compress
 		Addr:            kafka.TCP(brokers...),
 		Balancer:        kafka.Murmur2Balancer{},
 		RequiredAcks:    kafka.RequireAll,
-		BatchTimeout:    time.Millisecond,
+		BatchTimeout:    100 * time.Microsecond,
 		BatchSize:       1000,
 		BatchBytes:      int64(limit),
 		Compression:     compression,

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"os/exec"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -112,5 +113,15 @@ func TestBenchChecksRedisFirst(t *testing.T) {
 	}
 	if d := time.Since(start); d > 30*time.Second {
 		t.Errorf("bench took %v to give up", d)
+	}
+}
+
+// TestSweepList: --sweep takes semicolon-separated flag lists; "-" stands for the defaults
+// (no flag), blanks are dropped.
+func TestSweepList(t *testing.T) {
+	got := sweepList(" - ; --queue 64 --max-bytes 1048576;; --acks 1 ")
+	want := [][]string{{}, {"--queue", "64", "--max-bytes", "1048576"}, {"--acks", "1"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("sweepList = %q, want %q", got, want)
 	}
 }
