@@ -158,6 +158,10 @@ func forwardPartition(ctx context.Context, t PassthroughTarget, s PassthroughSet
 	for ctx.Err() == nil {
 		m, err := r.FetchMessage(ctx)
 		if err != nil {
+			if ctx.Err() == nil {
+				log.Warn("passthrough: fetch failed, retrying", "partition", a.ID, "err", err)
+				time.Sleep(10 * time.Millisecond)
+			}
 			continue
 		}
 		batch = append(batch[:0], m)
