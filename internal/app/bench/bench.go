@@ -179,8 +179,10 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
-// Run runs the ceiling, the cold and warm worker and the paced phase. It checks first that
-// Redis answers: a worker without Redis would wait, and the run with it.
+// Run runs, each as its own process, the referee's passthrough and loop, the cold and warm
+// worker, the weighted passthrough (after the warm phase, whose events it weighs), the
+// compression and tracing phases asked for and the paced phases; or only the sweep. It
+// checks first that Redis answers: a worker without Redis would wait, and the run with it.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	o.defaults()
 	if err := pingRedis(o.RedisAddr, 3*time.Second); err != nil {
