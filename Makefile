@@ -69,7 +69,7 @@ vulncheck:
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchmem ./processor/order ./publisher/event ./internal/app/bench ./processor/servicepoint
 
-## perf: the whole worker against the Kafka client's ceiling (see docs/performance.md).
+## perf: the whole worker against the referee, plain kafka-go forwarding (see docs/performance.md).
 perf: tools
 	$(GO) run ./cmd/ordergate bench --records 200000
 

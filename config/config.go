@@ -132,6 +132,10 @@ type Config struct {
 	KafkaTLSCertFile string `envconfig:"ORDERGATE_KAFKA_TLS_CERT_FILE" desc:"PEM client certificate, with KAFKA_TLS_KEY_FILE; unset: none"`
 	// KafkaTLSKeyFile is the PEM private key of KafkaTLSCertFile.
 	KafkaTLSKeyFile string `envconfig:"ORDERGATE_KAFKA_TLS_KEY_FILE" desc:"PEM private key of the client certificate"`
+	// KafkaCompression is the codec of the batches the worker writes (events
+	// and dead letters): none, gzip, snappy, lz4 or zstd (lower case once
+	// loaded). See KafkaCompressionCodec.
+	KafkaCompression string `envconfig:"ORDERGATE_KAFKA_COMPRESSION" default:"none" desc:"none, gzip, snappy, lz4 or zstd: compression of the events and dead letters written"`
 
 	// RedisTimeout bounds each Redis call (dial, read, write); > 0.
 	RedisTimeout time.Duration `envconfig:"ORDERGATE_REDIS_TIMEOUT" default:"500ms" desc:"duration: bound on each Redis call (dial, read, write)"`

@@ -58,6 +58,7 @@ func TestEveryVariableIsReadUnderItsFullName(t *testing.T) {
 		"ORDERGATE_KAFKA_TLS_CA_FILE":              pki.caFile,
 		"ORDERGATE_KAFKA_TLS_CERT_FILE":            pki.certFile,
 		"ORDERGATE_KAFKA_TLS_KEY_FILE":             pki.keyFile,
+		"ORDERGATE_KAFKA_COMPRESSION":              "lz4",
 		"ORDERGATE_REDIS_TIMEOUT":                  "1s",
 		"ORDERGATE_INVENTORY_TIMEOUT":              "3s",
 		"ORDERGATE_INVENTORY_CONCURRENCY":          "8",

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"os"
 
+	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/sasl"
 	"github.com/segmentio/kafka-go/sasl/plain"
 	"github.com/segmentio/kafka-go/sasl/scram"
@@ -16,6 +17,17 @@ const (
 	mechSCRAM256 = "SCRAM-SHA-256"
 	mechSCRAM512 = "SCRAM-SHA-512"
 )
+
+// compressionCodecs are the values of ORDERGATE_KAFKA_COMPRESSION and their codecs.
+var compressionCodecs = map[string]kafka.Compression{
+	"none": 0, "gzip": kafka.Gzip, "snappy": kafka.Snappy, "lz4": kafka.Lz4, "zstd": kafka.Zstd,
+}
+
+// KafkaCompressionCodec returns the codec of ORDERGATE_KAFKA_COMPRESSION for kafka-go's
+// Writer.Compression (0, no compression, for none).
+func (c Config) KafkaCompressionCodec() kafka.Compression {
+	return compressionCodecs[c.KafkaCompression]
+}
 
 // KafkaTLS returns the TLS configuration for the brokers, or nil when
 // ORDERGATE_KAFKA_TLS_ENABLED is false: TLS 1.2 or later, the CAs of

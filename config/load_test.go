@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/segmentio/kafka-go"
 )
 
 func TestDefaultsAreTheContractTable(t *testing.T) {
@@ -58,6 +60,7 @@ func TestDefaultsAreTheContractTable(t *testing.T) {
 		{"ORDERGATE_KAFKA_TLS_CA_FILE", c.KafkaTLSCAFile, ""},
 		{"ORDERGATE_KAFKA_TLS_CERT_FILE", c.KafkaTLSCertFile, ""},
 		{"ORDERGATE_KAFKA_TLS_KEY_FILE", c.KafkaTLSKeyFile, ""},
+		{"ORDERGATE_KAFKA_COMPRESSION", c.KafkaCompression, "none"},
 		{"ORDERGATE_REDIS_TIMEOUT", c.RedisTimeout, 500 * time.Millisecond},
 		{"ORDERGATE_INVENTORY_TIMEOUT", c.InventoryTimeout, 2 * time.Second},
 		{"ORDERGATE_INVENTORY_CONCURRENCY", c.InventoryConcurrency, 16},
@@ -111,6 +114,7 @@ func TestLoadNormalizesValues(t *testing.T) {
 		"ORDERGATE_CACHE_TTL=1h30m",
 		"ORDERGATE_KAFKA_TLS_ENABLED=1",
 		"ORDERGATE_REDIS_KEY_PREFIX=",
+		"ORDERGATE_KAFKA_COMPRESSION= ZSTD ",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -129,6 +133,8 @@ func TestLoadNormalizesValues(t *testing.T) {
 		{"TLS", c.KafkaTLSEnabled, true},
 		{"concurrency with a sign", c.InventoryConcurrency, 8},
 		{"empty prefix is a value, not the default", c.RedisKeyPrefix, ""},
+		{"compression", c.KafkaCompression, "zstd"},
+		{"compression codec", c.KafkaCompressionCodec(), kafka.Zstd},
 	}
 	for _, w := range want {
 		if !reflect.DeepEqual(w.got, w.want) {
@@ -189,6 +195,8 @@ func TestBadValues(t *testing.T) {
 		{"empty log level", []string{"ORDERGATE_LOG_LEVEL="}, "ORDERGATE_LOG_LEVEL", "debug, info, warn or error"},
 		{"unknown log format", []string{"ORDERGATE_LOG_FORMAT=xml"}, "ORDERGATE_LOG_FORMAT", "json or text"},
 		{"unknown SASL mechanism", []string{"ORDERGATE_KAFKA_SASL_MECHANISM=GSSAPI"}, "ORDERGATE_KAFKA_SASL_MECHANISM", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"},
+		{"unknown compression", []string{"ORDERGATE_KAFKA_COMPRESSION=brotli"}, "ORDERGATE_KAFKA_COMPRESSION", "none, gzip, snappy, lz4 or zstd"},
+		{"empty compression", []string{"ORDERGATE_KAFKA_COMPRESSION="}, "ORDERGATE_KAFKA_COMPRESSION", "none, gzip, snappy, lz4 or zstd"},
 
 		// Brokers.
 		{"no broker", []string{"ORDERGATE_KAFKA_BROKERS= "}, "ORDERGATE_KAFKA_BROKERS", "no broker"},

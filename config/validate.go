@@ -29,6 +29,7 @@ var checks = []func(*Config) error{
 	checkLog,
 	checkSASL,
 	checkTLS,
+	checkCompression,
 	checkCounts,
 }
 
@@ -322,6 +323,15 @@ func checkTLS(c *Config) error {
 	}
 	_, err := c.KafkaTLS()
 	return err
+}
+
+func checkCompression(c *Config) error {
+	codec := strings.ToLower(strings.TrimSpace(c.KafkaCompression))
+	if _, ok := compressionCodecs[codec]; !ok {
+		return errorf("ORDERGATE_KAFKA_COMPRESSION", c.KafkaCompression, "must be none, gzip, snappy, lz4 or zstd")
+	}
+	c.KafkaCompression = codec
+	return nil
 }
 
 func checkCounts(c *Config) error {

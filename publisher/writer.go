@@ -15,16 +15,18 @@ const DefaultTopicLimit = 1048588
 
 // NewWriter returns the kafka-go Writer of the events: every write acknowledged by all
 // in-sync replicas, batches flushed after 1 ms, one key's events always in one output
-// partition (murmur2, as Java producers), no batch larger than limit bytes, and few
-// internal attempts, since the caller retries with its own backoff and metrics.
-func NewWriter(brokers []string, transport *kafka.Transport, limit int) *kafka.Writer {
+// partition (murmur2, as Java producers), no batch larger than limit bytes (before
+// compression), batches compressed with compression (0: none), and few internal attempts,
+// since the caller retries with its own backoff and metrics.
+func NewWriter(brokers []string, transport *kafka.Transport, limit int, compression kafka.Compression) *kafka.Writer {
 	return &kafka.Writer{
 		Addr:            kafka.TCP(brokers...),
 		Balancer:        kafka.Murmur2Balancer{},
 		RequiredAcks:    kafka.RequireAll,
-		BatchTimeout:    time.Millisecond,
+		BatchTimeout:    100 * time.Microsecond,
 		BatchSize:       1000,
 		BatchBytes:      int64(limit),
+		Compression:     compression,
 		MaxAttempts:     3,
 		WriteBackoffMin: 10 * time.Millisecond,
 		WriteBackoffMax: 200 * time.Millisecond,

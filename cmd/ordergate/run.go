@@ -63,10 +63,11 @@ func commands() []command {
 		{name: "replay", summary: "--diff: re-decide part of the input topic with this binary's rules, compare with the events", run: cmdReplay},
 		{name: "config", summary: "print the effective configuration (secrets masked) and the reference", run: cmdConfig},
 		{name: "clients", summary: "clients file tools: hash a secret (from standard input), check a file", run: cmdClients},
-		{name: "bench", summary: "measure the worker against the Kafka client's own ceiling", run: cmdBench},
+		{name: "bench", summary: "measure the worker against a plain kafka-go referee on an embedded broker", run: cmdBench},
 		{name: "healthcheck", summary: "probe a running worker's /healthz or /readyz (the image's HEALTHCHECK)", run: cmdHealthcheck},
 		{name: "version", summary: "print the version", run: cmdVersion},
 		{name: "bench-ceiling", run: cmdBenchCeiling, hidden: true},
+		{name: "bench-passthrough", run: cmdBenchPassthrough, hidden: true},
 	}
 }
 

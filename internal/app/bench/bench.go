@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -23,6 +24,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ordergate/ordergate/internal/app/produce"
 	"github.com/ordergate/ordergate/internal/foundation/syncbuf"
@@ -59,6 +62,13 @@ type Options struct {
 	// TracingOff, or a sampler ratio from 0 to 1 ("1" traces every record, "0.01" one in a
 	// hundred) exporting to a sink in the bench's process. Empty: none.
 	Tracing []string
+	// Compression lists codecs of ORDERGATE_KAFKA_COMPRESSION (none, gzip, snappy, lz4,
+	// zstd), each run as one more warm phase after the warm one. Empty: none.
+	Compression []string
+	// Sweep, when set, replaces the whole run by one passthrough phase per entry, each the
+	// flags of `ordergate bench-passthrough` (its reader and writer settings): the sweep
+	// that chose DefaultPassthrough.
+	Sweep [][]string
 	// Progress receives progress output; Terminal draws a bar instead of lines.
 	Progress io.Writer
 	Terminal bool
@@ -90,13 +100,19 @@ func (o *Options) defaults() {
 
 // Phase is what one process measured.
 type Phase struct {
-	Name               string  `json:"name"`
-	Records            int     `json:"records"`
-	Seconds            float64 `json:"seconds"`
-	RecordsPerSecond   float64 `json:"recordsPerSecond"`
-	CPUSecondsPer100k  float64 `json:"cpuSecondsPer100k"`
+	Name              string  `json:"name"`
+	Records           int     `json:"records"`
+	Seconds           float64 `json:"seconds"`
+	RecordsPerSecond  float64 `json:"recordsPerSecond"`
+	CPUSecondsPer100k float64 `json:"cpuSecondsPer100k"`
+	// CPUMicrosPerRecord is the process's CPU time (user and system, rusage) per record.
+	CPUMicrosPerRecord float64 `json:"cpuMicrosPerRecord"`
 	PeakRSSMiB         float64 `json:"peakRssMiB"`
+	// BytesPerRecord is what each output record weighs, key, value and headers, before
+	// compression; LogBytesPerRecord is what the broker's log holds per record (record
+	// batches as written: compressed, with their framing).
 	BytesPerRecord     float64 `json:"bytesWrittenPerRecord"`
+	LogBytesPerRecord  float64 `json:"logBytesPerRecord"`
 	LatencyP50Ms       float64 `json:"latencyP50Ms"`
 	LatencyP99Ms       float64 `json:"latencyP99Ms"`
 	LatencyMaxMs       float64 `json:"latencyMaxMs"`
@@ -114,25 +130,59 @@ type Phase struct {
 	Rate                   int                `json:"producedPerSecond,omitempty"`
 	Tracing                string             `json:"tracing,omitempty"`
 	SpansPerRecord         float64            `json:"spansPerRecord,omitempty"`
+	// Compression is the codec of the phase's writer when the phase sets one.
+	Compression string `json:"compression,omitempty"`
+	// Settings are the passthrough's flags (a sweep row) or its padding.
+	Settings string `json:"settings,omitempty"`
+}
+
+// Ceilings are the referee's rows: the plain kafka-go read-and-forward (Passthrough), the
+// same writing values padded to the weight of the warm phase's events (Weighted), and
+// ordergate's own consumer loop and writer forwarding records unchanged (Loop).
+type Ceilings struct {
+	Passthrough Phase `json:"passthrough"`
+	Weighted    Phase `json:"weighted"`
+	Loop        Phase `json:"loop"`
+}
+
+// Ratios compare records/s of the phases with the referee's rows.
+type Ratios struct {
+	WarmToWeighted    float64 `json:"warmToWeighted"`
+	WarmToPassthrough float64 `json:"warmToPassthrough"`
+	ColdToWeighted    float64 `json:"coldToWeighted"`
+	LoopToPassthrough float64 `json:"loopToPassthrough"`
 }
 
 // Report is the result of a run.
 type Report struct {
-	Machine    string  `json:"machine"`
-	Records    int     `json:"records"`
-	Partitions int     `json:"partitions"`
-	Invalid    float64 `json:"invalidRatio"`
-	Ceiling    Phase   `json:"ceiling"`
-	Cold       Phase   `json:"cold"`
-	Warm       Phase   `json:"warm"`
-	Paced      []Phase `json:"paced,omitempty"`
-	Traced     []Phase `json:"traced,omitempty"`
-	RatioCold  float64 `json:"ratioCold"`
-	RatioWarm  float64 `json:"ratioWarm"`
+	Machine    string   `json:"machine"`
+	Records    int      `json:"records"`
+	Partitions int      `json:"partitions"`
+	Invalid    float64  `json:"invalidRatio"`
+	Ceilings   Ceilings `json:"ceilings"`
+	Cold       Phase    `json:"cold"`
+	Warm       Phase    `json:"warm"`
+	Ratios     Ratios   `json:"ratios"`
+	// Compression are the warm phase again with each codec of Options.Compression.
+	Compression []Phase `json:"compression,omitempty"`
+	Paced       []Phase `json:"paced,omitempty"`
+	Traced      []Phase `json:"traced,omitempty"`
+	// Sweep are the passthrough rows of Options.Sweep (then the report has nothing else).
+	Sweep []Phase `json:"sweep,omitempty"`
 }
 
-// Run runs the ceiling, the cold and warm worker and the paced phase. It checks first that
-// Redis answers: a worker without Redis would wait, and the run with it.
+// ratio is a/b, or 0 when b is 0.
+func ratio(a, b float64) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return a / b
+}
+
+// Run runs, each as its own process, the referee's passthrough and loop, the cold and warm
+// worker, the weighted passthrough (after the warm phase, whose events it weighs), the
+// compression and tracing phases asked for and the paced phases; or only the sweep. It
+// checks first that Redis answers: a worker without Redis would wait, and the run with it.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	o.defaults()
 	if err := pingRedis(o.RedisAddr, 3*time.Second); err != nil {
@@ -157,7 +207,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	invSrv := httptest.NewServer(inventoryHandler(inv))
 	defer invSrv.Close()
-	topics := []string{"bench.requests", "bench.ceiling", "bench.paced0.requests", "bench.paced1.requests", "bench.paced2.requests"}
+	topics := []string{"bench.requests", "bench.passthrough", "bench.weighted", "bench.loop",
+		"bench.paced0.requests", "bench.paced1.requests", "bench.paced2.requests"}
 	phases := []string{"cold", "warm", "paced0", "paced1", "paced2"}
 	for i, setting := range o.Tracing {
 		name, err := tracingPhase(setting)
@@ -165,6 +216,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, err
 		}
 		phases = append(phases, fmt.Sprintf("%s-%d", name, i))
+	}
+	for _, codec := range o.Compression {
+		if !slices.Contains(codecs, codec) {
+			return nil, fmt.Errorf("compression %q: one of %s", codec, strings.Join(codecs, ", "))
+		}
+		phases = append(phases, "warm-"+codec)
+	}
+	for i := range o.Sweep {
+		topics = append(topics, fmt.Sprintf("bench.sweep%d", i))
 	}
 	for _, phase := range phases {
 		for _, kind := range []string{"accepted", "rejected", "dlq"} {
@@ -177,6 +237,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 30 * time.Second}
+	admin, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return nil, err
+	}
+	defer admin.Close()
 	r := &Report{Machine: fmt.Sprintf("%s/%s, %d CPUs, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version()),
 		Records: o.Records, Partitions: o.Partitions, Invalid: o.InvalidRatio}
 
@@ -188,22 +253,55 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	prefix := fmt.Sprintf("ordergate-bench:%d:%d:", os.Getpid(), time.Now().UnixNano())
 	base := env{brokers: brokers, redis: o.RedisAddr, cluster: o.RedisCluster, prefix: prefix, inventory: invSrv.URL}
 
-	run := func(name string, ceiling bool, in string, outs []string, n int) (Phase, error) {
+	run := func(name string, kind processKind, outs []string, args, extra []string) (Phase, error) {
 		e := base
-		e.group, e.in, e.outs = "bench-"+name, in, outs
-		return runPhase(ctx, o, client, name, ceiling, e, n)
+		e.group, e.in, e.outs, e.args, e.extra = "bench-"+name, "bench.requests", outs, args, extra
+		p, err := runPhase(ctx, o, client, name, kind, e, o.Records)
+		if err == nil {
+			p.LogBytesPerRecord, err = logBytesPerRecord(ctx, admin, outs, p.Records)
+		}
+		return p, err
 	}
-	if r.Ceiling, err = run("ceiling", true, "bench.requests", []string{"bench.ceiling"}, o.Records); err != nil {
+	if len(o.Sweep) > 0 {
+		for i, args := range o.Sweep {
+			p, err := run(fmt.Sprintf("sweep%d", i), passthroughProcess, []string{fmt.Sprintf("bench.sweep%d", i)}, args, nil)
+			if err != nil {
+				return nil, err
+			}
+			p.Settings = strings.Join(args, " ")
+			r.Sweep = append(r.Sweep, p)
+		}
+		return r, nil
+	}
+	if r.Ceilings.Passthrough, err = run("passthrough", passthroughProcess, []string{"bench.passthrough"}, nil, nil); err != nil {
+		return nil, err
+	}
+	if r.Ceilings.Loop, err = run("loop", loopProcess, []string{"bench.loop"}, nil, nil); err != nil {
 		return nil, err
 	}
 	out := func(p string) []string {
 		return []string{"bench." + p + ".accepted", "bench." + p + ".rejected", "bench." + p + ".dlq"}
 	}
-	if r.Cold, err = run("cold", false, "bench.requests", out("cold"), o.Records); err != nil {
+	if r.Cold, err = run("cold", workerProcess, out("cold"), nil, nil); err != nil {
 		return nil, err
 	}
-	if r.Warm, err = run("warm", false, "bench.requests", out("warm"), o.Records); err != nil {
+	if r.Warm, err = run("warm", workerProcess, out("warm"), nil, nil); err != nil {
 		return nil, err
+	}
+	// The weight-matched ceiling runs after the warm phase, whose events it weighs.
+	pad := max(0, int(math.Round(r.Warm.BytesPerRecord-r.Ceilings.Passthrough.BytesPerRecord)))
+	padding := []string{"--pad", strconv.Itoa(pad)}
+	if r.Ceilings.Weighted, err = run("weighted", passthroughProcess, []string{"bench.weighted"}, padding, nil); err != nil {
+		return nil, err
+	}
+	r.Ceilings.Weighted.Settings = strings.Join(padding, " ")
+	for _, codec := range o.Compression {
+		p, err := run("warm-"+codec, workerProcess, out("warm-"+codec), nil, []string{"ORDERGATE_KAFKA_COMPRESSION=" + codec})
+		if err != nil {
+			return nil, err
+		}
+		p.Compression = codec
+		r.Compression = append(r.Compression, p)
 	}
 	if len(o.Tracing) > 0 {
 		sink := newSpanSink()
@@ -214,7 +312,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			e := base
 			e.group, e.in, e.outs, e.extra = "bench-"+phase, "bench.requests", out(phase), tracingVars(setting, sink.URL)
 			before := sink.spans.Load()
-			p, err := runPhase(ctx, o, client, name, false, e, o.Records)
+			p, err := runPhase(ctx, o, client, name, workerProcess, e, o.Records)
 			if err != nil {
 				return nil, err
 			}
@@ -223,9 +321,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			r.Traced = append(r.Traced, p)
 		}
 	}
-	if r.Ceiling.RecordsPerSecond > 0 {
-		r.RatioCold = r.Cold.RecordsPerSecond / r.Ceiling.RecordsPerSecond
-		r.RatioWarm = r.Warm.RecordsPerSecond / r.Ceiling.RecordsPerSecond
+	c := r.Ceilings
+	r.Ratios = Ratios{
+		WarmToWeighted:    ratio(r.Warm.RecordsPerSecond, c.Weighted.RecordsPerSecond),
+		WarmToPassthrough: ratio(r.Warm.RecordsPerSecond, c.Passthrough.RecordsPerSecond),
+		ColdToWeighted:    ratio(r.Cold.RecordsPerSecond, c.Weighted.RecordsPerSecond),
+		LoopToPassthrough: ratio(c.Loop.RecordsPerSecond, c.Passthrough.RecordsPerSecond),
 	}
 	var rates []int
 	switch {
@@ -241,6 +342,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		e := base
 		e.group, e.in, e.outs = "bench-"+name, "bench."+name+".requests", out(name)
 		p, err := runPaced(ctx, o, client, e, brokers, rate, rate*o.PacedSeconds)
+		if err == nil {
+			p.LogBytesPerRecord, err = logBytesPerRecord(ctx, admin, e.outs, p.Records)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -321,10 +425,23 @@ type env struct {
 	group, in                string
 	outs                     []string
 	httpAddr                 string
-	extra                    []string // more variables (OTEL_*)
+	args                     []string // more flags of the process
+	extra                    []string // more variables (OTEL_*, ORDERGATE_KAFKA_COMPRESSION)
 }
 
-func (e env) vars(ceiling bool) []string {
+// processKind is what a phase's process runs.
+type processKind int
+
+const (
+	workerProcess      processKind = iota // ordergate run
+	loopProcess                           // ordergate bench-ceiling: the worker's loop forwarding
+	passthroughProcess                    // ordergate bench-passthrough: plain kafka-go
+)
+
+// codecs are the values of ORDERGATE_KAFKA_COMPRESSION.
+var codecs = []string{"none", "gzip", "snappy", "lz4", "zstd"}
+
+func (e env) vars(kind processKind) []string {
 	v := []string{
 		"ORDERGATE_KAFKA_BROKERS=" + strings.Join(e.brokers, ","),
 		"ORDERGATE_KAFKA_GROUP_ID=" + e.group,
@@ -339,8 +456,8 @@ func (e env) vars(ceiling bool) []string {
 	} else {
 		v = append(v, "ORDERGATE_REDIS_URL=redis://"+e.redis+"/0")
 	}
-	if ceiling {
-		// The ceiling writes only to its one topic; the other two names must exist.
+	if kind != workerProcess {
+		// The referee writes only to its one topic; the other two names must exist.
 		v = append(v, "ORDERGATE_TOPIC_ACCEPTED="+e.outs[0], "ORDERGATE_TOPIC_REJECTED=bench.cold.rejected",
 			"ORDERGATE_TOPIC_DLQ=bench.cold.dlq")
 	} else {
@@ -356,7 +473,7 @@ type process struct {
 	http   string
 }
 
-func start(o Options, e env, name string, ceiling bool) (*process, error) {
+func start(o Options, e env, name string, kind processKind) (*process, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -364,9 +481,13 @@ func start(o Options, e env, name string, ceiling bool) (*process, error) {
 	e.httpAddr = l.Addr().String()
 	l.Close()
 	args := []string{"run"}
-	if ceiling {
+	switch kind {
+	case loopProcess:
 		args = []string{"bench-ceiling"}
+	case passthroughProcess:
+		args = []string{"bench-passthrough"}
 	}
+	args = append(args, e.args...)
 	if o.ProfileDir != "" {
 		args = append(args, "--cpuprofile", filepath.Join(o.ProfileDir, name+".pprof"))
 	}
@@ -376,7 +497,7 @@ func start(o Options, e env, name string, ceiling bool) (*process, error) {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, e.vars(ceiling)...)
+	cmd.Env = append(cmd.Env, e.vars(kind)...)
 	cmd.Env = append(cmd.Env, e.extra...)
 	p := &process{cmd: cmd, stderr: &syncbuf.Buffer{}, http: e.httpAddr}
 	cmd.Stderr = p.stderr
@@ -459,9 +580,9 @@ func (p *process) scrape() map[string]float64 {
 	return out
 }
 
-func runPhase(ctx context.Context, o Options, client *kafka.Client, name string, ceiling bool, e env, n int) (Phase, error) {
+func runPhase(ctx context.Context, o Options, client *kafka.Client, name string, kind processKind, e env, n int) (Phase, error) {
 	ph := Phase{Name: name, Records: n}
-	p, err := start(o, e, name, ceiling)
+	p, err := start(o, e, name, kind)
 	if err != nil {
 		return ph, err
 	}
@@ -500,14 +621,45 @@ func runPhase(ctx context.Context, o Options, client *kafka.Client, name string,
 		return ph, err
 	}
 	ph.PeakRSSMiB = rss
-	ph.CPUSecondsPer100k = cpu.Seconds() * 100000 / float64(n)
+	ph.cpu(cpu, n)
 	ph.batchFigures(m)
-	st, err := readOutputs(ctx, e.brokers, client, e.outs, !ceiling)
+	st, err := readOutputs(ctx, e.brokers, client, e.outs, kind == workerProcess)
 	if err != nil {
 		return ph, err
 	}
 	st.fill(&ph)
 	return ph, nil
+}
+
+// cpu fills the CPU figures of a phase of n records.
+func (ph *Phase) cpu(cpu time.Duration, n int) {
+	ph.CPUSecondsPer100k = cpu.Seconds() * 100000 / float64(n)
+	ph.CPUMicrosPerRecord = float64(cpu.Microseconds()) / float64(n)
+}
+
+// logBytesPerRecord is what the broker's log holds for topics (DescribeLogDirs: the record
+// batches as written, compressed), per record of n.
+func logBytesPerRecord(ctx context.Context, admin *kgo.Client, topics []string, n int) (float64, error) {
+	req := kmsg.NewPtrDescribeLogDirsRequest() // every topic: kfake then needs no partition list
+	resp, err := req.RequestWith(ctx, admin)
+	if err != nil {
+		return 0, fmt.Errorf("describe log dirs: %w", err)
+	}
+	var size int64
+	for _, d := range resp.Dirs {
+		for _, t := range d.Topics {
+			if !slices.Contains(topics, t.Topic) {
+				continue
+			}
+			for _, p := range t.Partitions {
+				size += p.Size
+			}
+		}
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	return float64(size) / float64(n), nil
 }
 
 // batchFigures fills the per-batch figures of a phase from its process's metrics.
@@ -534,7 +686,7 @@ func (ph *Phase) batchFigures(m map[string]float64) {
 func runPaced(ctx context.Context, o Options, client *kafka.Client, e env, brokers []string, rate, n int) (Phase, error) {
 	name := strings.TrimPrefix(e.group, "bench-")
 	ph := Phase{Name: name, Records: n, Rate: rate}
-	p, err := start(o, e, name, false)
+	p, err := start(o, e, name, workerProcess)
 	if err != nil {
 		return ph, err
 	}
@@ -575,7 +727,7 @@ func runPaced(ctx context.Context, o Options, client *kafka.Client, e env, broke
 	cpu, rss, _ := p.stop()
 	ph.PeakRSSMiB = rss
 	ph.batchFigures(m)
-	ph.CPUSecondsPer100k = cpu.Seconds() * 100000 / float64(n)
+	ph.cpu(cpu, n)
 	st, err := readOutputs(ctx, e.brokers, client, e.outs, true)
 	if err != nil {
 		return ph, err

@@ -24,9 +24,9 @@ import (
 	"github.com/ordergate/ordergate/publisher"
 )
 
-// Ceiling is the process the bench measures the Kafka client's own ceiling with (`ordergate
-// bench-ceiling`): the worker's consumer loop, consumer settings and writer settings, but
-// every input forwarded unchanged (key, value, headers) to the accepted topic, with no
+// Ceiling is the process of the referee's loop row (`ordergate bench-ceiling`): the
+// worker's consumer loop, consumer settings and writer settings, but every input forwarded
+// unchanged (key, value, headers) to the accepted topic, with no
 // decision, no Redis and no event. It serves /metrics on ORDERGATE_HTTP_ADDR, where the
 // bench reads the batch sizes, and stops as the worker does when ctx ends.
 func Ceiling(ctx context.Context, cfg config.Config, log *slog.Logger) error {
@@ -36,7 +36,7 @@ func Ceiling(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer k.Close()
 	limit := k.TopicLimit(ctx, log, cfg.TopicAccepted) - publisher.BatchMargin
-	w := publisher.NewWriter(cfg.KafkaBrokers, k.Transport, limit)
+	w := publisher.NewWriter(cfg.KafkaBrokers, k.Transport, limit, cfg.KafkaCompressionCodec())
 	defer w.Close()
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)

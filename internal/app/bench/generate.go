@@ -1,6 +1,7 @@
-// Package bench measures ordergate against the Kafka client's own ceiling, in one run on one
-// broker: generated records, a read-and-forward loop with the worker's client settings, then
-// the real worker with a cold and with a warm cache. `ordergate bench` prints its report.
+// Package bench measures ordergate against a referee, in one run on one broker: generated
+// records; plain kafka-go forwarding them (Passthrough), the same writing records as heavy as
+// the worker's events, and the worker's own consumer loop forwarding them (Ceiling); then the
+// real worker with a cold and with a warm cache. `ordergate bench` prints its report.
 package bench
 
 import (

@@ -209,9 +209,10 @@ func (w *Worker) newPublisher(ctx context.Context, onPublished func(*processor.R
 	accLimit := w.kafka.TopicLimit(ctx, w.log, cfg.TopicAccepted) - publisher.BatchMargin
 	rejLimit := w.kafka.TopicLimit(ctx, w.log, cfg.TopicRejected) - publisher.BatchMargin
 	dlqLimit := w.kafka.TopicLimit(ctx, w.log, cfg.TopicDLQ) - publisher.BatchMargin
-	w.writer = publisher.NewWriter(cfg.KafkaBrokers, w.kafka.Transport, accLimit)
-	w.rejWriter = publisher.NewWriter(cfg.KafkaBrokers, w.kafka.Transport, rejLimit)
-	w.dlqWriter = publisher.NewWriter(cfg.KafkaBrokers, w.kafka.Transport, dlqLimit)
+	codec := cfg.KafkaCompressionCodec()
+	w.writer = publisher.NewWriter(cfg.KafkaBrokers, w.kafka.Transport, accLimit, codec)
+	w.rejWriter = publisher.NewWriter(cfg.KafkaBrokers, w.kafka.Transport, rejLimit, codec)
+	w.dlqWriter = publisher.NewWriter(cfg.KafkaBrokers, w.kafka.Transport, dlqLimit, codec)
 	w.pub = publisher.New(w.writer, publisher.Topics{Accepted: cfg.TopicAccepted, Rejected: cfg.TopicRejected, DLQ: cfg.TopicDLQ},
 		accLimit, publishObserver{w.metrics, w.log, onPublished}, w.now)
 	w.pub.SetTopicLimit(cfg.TopicAccepted, accLimit)
