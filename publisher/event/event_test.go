@@ -2,10 +2,12 @@ package event
 
 import (
 	"encoding/json"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/uuid"
 
@@ -355,6 +357,55 @@ func TestBuilderArenaKeepsEvents(t *testing.T) {
 			t.Fatalf("event %d changed after later builds", i)
 		}
 		decode(t, ev)
+	}
+}
+
+// TestBuilderReusesBlocksAfterReset: after Reset, a batch like the last one is built in the
+// blocks of the last one (no new block of bytes or of headers), and its events are intact
+// and the same as those of a fresh Build.
+func TestBuilderReusesBlocksAfterReset(t *testing.T) {
+	var bd Builder
+	blocks := func() map[*byte]bool {
+		m := map[*byte]bool{}
+		for _, b := range append(append([][]byte(nil), bd.bytes.used...), bd.bytes.cur) {
+			m[unsafe.SliceData(b)] = true
+		}
+		return m
+	}
+	build := func() ([]Event, []*order.Record, []order.Decision) {
+		var evs []Event
+		var ins []*order.Record
+		var ds []order.Decision
+		for i := range 1500 {
+			s := src
+			s.Offset = int64(i)
+			in := &order.Record{Source: s, Time: recordTime, Value: []byte(disconnect), Headers: headers("X-Correlation-ID=c" + strconv.Itoa(i))}
+			d := decide(t, in, order.ServicePoint{ID: "SP-1", Market: "FR"})
+			evs, ins, ds = append(evs, bd.Build(in, &d, decisionTime, false)), append(ins, in), append(ds, d)
+		}
+		return evs, ins, ds
+	}
+	build()
+	first := blocks()
+	if len(first) < 3 {
+		t.Fatalf("%d blocks for 1500 events, want several", len(first))
+	}
+	headerBlocks := len(bd.headers.used) + 1
+	bd.Reset()
+	evs, ins, ds := build()
+	for b := range blocks() {
+		if !first[b] {
+			t.Fatal("a batch after Reset allocated a new block of bytes")
+		}
+	}
+	if n := len(bd.headers.used) + 1; n != headerBlocks || len(bd.headers.free) != 0 {
+		t.Fatalf("%d header blocks (%d free), want the %d of the first batch", n, len(bd.headers.free), headerBlocks)
+	}
+	for i, ev := range evs {
+		want := Build(ins[i], &ds[i], decisionTime, false)
+		if string(ev.Value) != string(want.Value) || !reflect.DeepEqual(ev.Headers, want.Headers) || ev.ID != want.ID || string(ev.Key) != string(want.Key) {
+			t.Fatalf("event %d differs from a fresh Build's", i)
+		}
 	}
 }
 
