@@ -272,9 +272,12 @@ func jsonText(f field) string {
 	return f.s
 }
 
+// validUTF8 returns b as a string, its invalid bytes replaced by U+FFFD. A valid b is not
+// copied: the string shares the header value's memory, as the decision's other strings
+// share the record value's (see Record).
 func validUTF8(b []byte) string {
 	if utf8.Valid(b) {
-		return string(b)
+		return unsafe.String(unsafe.SliceData(b), len(b))
 	}
 	return string([]rune(string(b)))
 }

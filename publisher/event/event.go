@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/google/uuid"
 
@@ -97,7 +98,9 @@ func isUUID(v []byte) bool {
 	return true
 }
 
-// Event is one record to publish on the accepted or rejected topic.
+// Event is one record to publish on the accepted or rejected topic. Built by a Builder, its
+// ID, Value and header values share the builder's arena: they stay valid until the
+// builder's next Reset (copy the ID, for instance with strings.Clone, to keep it longer).
 type Event struct {
 	ID        string
 	Accepted  bool
@@ -282,7 +285,6 @@ func (bd *Builder) Build(in *order.Record, d *order.Decision, now time.Time, cut
 	}
 	buf := bd.alloc(reserve(in, d, len(bd.atText), len(correlation), len(replayOf), cut) + traceLen)
 	buf = appendID(buf, in)
-	ev.ID = string(buf)
 	buf = append(buf, correlation...)
 	idEnd, corrEnd := 36, len(buf)
 	if trace.Valid() {
@@ -303,6 +305,11 @@ func (bd *Builder) Build(in *order.Record, d *order.Decision, now time.Time, cut
 	// The id, the correlation id and the trace context are read from the final buffer:
 	// when the value outgrew the reservation, append moved them with it.
 	id := buf[:idEnd:idEnd]
+	if bd.exact {
+		ev.ID = string(id)
+	} else {
+		ev.ID = unsafe.String(&id[0], idEnd) // a view of the arena, as Value is: no copy
+	}
 	correlation = buf[idEnd:corrEnd:corrEnd]
 	if len(correlation) == 0 {
 		correlation = id
