@@ -69,12 +69,16 @@ func (p *Processor) Process(ctx context.Context, in []order.Record, out []Result
 	rules := p.rules.Load()
 	var lookups []order.Lookup
 	var pending []int
+	// One clock reading per record: each record's decision lasts from the previous
+	// reading to its own.
+	last := time.Now()
 	for i := range in {
-		start := time.Now()
 		r := &out[i]
 		r.Record = &in[i]
 		r.Decision = rules.Decide(&in[i])
-		r.DecideDuration = time.Since(start)
+		now := time.Now()
+		r.DecideDuration = now.Sub(last)
+		last = now
 		if r.Decision.Outcome == order.NeedsServicePoint {
 			lookups = append(lookups, r.Decision.Lookup)
 			pending = append(pending, i)

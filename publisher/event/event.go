@@ -152,6 +152,24 @@ func appendID(dst []byte, r *order.Record) []byte {
 // timeFormat is RFC 3339 in UTC with milliseconds, the precision of Kafka timestamps.
 const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 
+// appendTime appends t in UTC as timeFormat does, written digit by digit for the years 0
+// to 9999 (a third of the cost of Time.AppendFormat, once per event), by AppendFormat
+// otherwise.
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, timeFormat)
+	}
+	hour, minute, sec := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	return append(b,
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+int(month)/10), byte('0'+int(month)%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
+}
+
 // Constant header values, shared by every event (never modified).
 var (
 	specVersionBytes = []byte(SpecVersion)
@@ -440,7 +458,7 @@ func appendValue(b []byte, in *order.Record, d *order.Decision, id, typ, eventTi
 	b = append(b, `,"offset":`...)
 	b = strconv.AppendInt(b, in.Source.Offset, 10)
 	b = append(b, `,"timestamp":"`...)
-	b = in.Time.UTC().AppendFormat(b, timeFormat)
+	b = appendTime(b, in.Time)
 	b = append(b, `"}`...)
 	if len(replayOf) > 0 {
 		b = append(b, `,"replayOf":"`...)

@@ -427,3 +427,23 @@ func TestServicePointStale(t *testing.T) {
 		t.Errorf("event %v", m)
 	}
 }
+
+// TestAppendTime: the hand-written timestamp is Time.AppendFormat's, byte for byte, for
+// times across the years 0 to 9999 and beyond, in other zones, with every millisecond.
+func TestAppendTime(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	times := []time.Time{{}, time.Unix(0, 0), time.UnixMilli(-1), time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 2, 29, 23, 0, 0, 5e8, paris)}
+	for i := range 20000 {
+		ns := int64(i) * 7_919_993_141_592_653 // spread over about ±290 years around 1970
+		times = append(times, time.Unix(0, ns), time.Unix(0, ns).In(paris), time.UnixMilli(int64(i)*123_456_789_013))
+	}
+	for _, tm := range times {
+		if got, want := string(appendTime([]byte("x"), tm)), "x"+tm.UTC().Format(timeFormat); got != want {
+			t.Fatalf("appendTime(%v) = %q, want %q", tm, got, want)
+		}
+	}
+}
