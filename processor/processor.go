@@ -67,8 +67,9 @@ func (p *Processor) Process(ctx context.Context, in []order.Record, out []Result
 		p.tracing.start(ctx, in, out)
 	}
 	rules := p.rules.Load()
-	var lookups []order.Lookup
-	var pending []int
+	// Sized for the whole batch once: most records of a batch of BVPN requests need one.
+	lookups := make([]order.Lookup, 0, len(in))
+	pending := make([]int, 0, len(in))
 	// One clock reading per record: each record's decision lasts from the previous
 	// reading to its own.
 	last := time.Now()
