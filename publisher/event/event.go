@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -199,23 +200,26 @@ const (
 	headerChunk = 1024
 )
 
-// keptChunks bounds the blocks of each kind a builder keeps over a Reset for the next
-// batch (4 MiB of bytes: a batch of 1000 events of the usual size fits); blocks larger
-// than a chunk, made for one large event, are never kept.
-const keptChunks = 16
+// Blocks of the standard size go back to a pool shared by every builder at Reset, so that
+// the next batch of any partition reuses them rather than allocating and clearing fresh
+// ones. A pool, not a list per builder: only the batches in flight hold blocks, however
+// many partitions a worker has, and the collector may free idle ones.
+var (
+	byteBlocks   sync.Pool // *[]byte of capacity arenaChunk
+	headerBlocks sync.Pool // *[]order.Header of capacity headerChunk
+)
 
 // slab is an arena of T in blocks: what alloc hands out stays valid until reset, which
-// makes every block of the standard size (up to keptChunks) ready for reuse.
+// returns every block of the standard size but the current one to the pool.
 type slab[T any] struct {
 	cur  []T
 	used [][]T // blocks filled since the last reset, before cur
-	free [][]T // blocks ready for reuse
 }
 
-// alloc returns an empty slice with at least n elements of capacity, of size exactly n
-// when exact (no block, nothing kept), else from the current block or a new one of at
-// least chunk elements.
-func (s *slab[T]) alloc(n, chunk int, exact bool) []T {
+// alloc returns an empty slice with at least n elements of capacity: of size exactly n when
+// exact (no block), else from the current block or a new one, from pool when n fits a block
+// of chunk elements.
+func (s *slab[T]) alloc(n, chunk int, exact bool, pool *sync.Pool) []T {
 	if exact {
 		return make([]T, 0, n)
 	}
@@ -223,9 +227,13 @@ func (s *slab[T]) alloc(n, chunk int, exact bool) []T {
 		if cap(s.cur) > 0 {
 			s.used = append(s.used, s.cur)
 		}
-		if k := len(s.free); k > 0 && n <= chunk {
-			s.cur, s.free = s.free[k-1][:0], s.free[:k-1]
-		} else {
+		s.cur = nil
+		if n <= chunk {
+			if p, ok := pool.Get().(*[]T); ok {
+				s.cur = (*p)[:0]
+			}
+		}
+		if s.cur == nil {
 			s.cur = make([]T, 0, max(chunk, 2*n))
 		}
 	}
@@ -240,12 +248,14 @@ func (s *slab[T]) commit(b []T) {
 	}
 }
 
-// reset makes every block reusable (see Builder.Reset).
-func (s *slab[T]) reset(chunk int) {
+// reset keeps the current block for the next batch and gives the others of the standard
+// size back to pool (see Builder.Reset).
+func (s *slab[T]) reset(chunk int, pool *sync.Pool) {
 	s.cur = s.cur[:0]
 	for _, b := range s.used {
-		if cap(b) == chunk && len(s.free) < keptChunks {
-			s.free = append(s.free, b[:0])
+		if cap(b) == chunk {
+			b = b[:0]
+			pool.Put(&b)
 		}
 	}
 	clear(s.used)
@@ -255,12 +265,12 @@ func (s *slab[T]) reset(chunk int) {
 // Reset lets the builder reuse its arena: every event built since the last Reset must be
 // out of use (published and acknowledged).
 func (bd *Builder) Reset() {
-	bd.bytes.reset(arenaChunk)
-	bd.headers.reset(headerChunk)
+	bd.bytes.reset(arenaChunk, &byteBlocks)
+	bd.headers.reset(headerChunk, &headerBlocks)
 }
 
 // alloc returns an empty slice with at least n bytes of capacity from the arena.
-func (bd *Builder) alloc(n int) []byte { return bd.bytes.alloc(n, arenaChunk, bd.exact) }
+func (bd *Builder) alloc(n int) []byte { return bd.bytes.alloc(n, arenaChunk, bd.exact, &byteBlocks) }
 
 // commit marks the bytes of b, obtained from alloc, as used, unless appending to b outgrew
 // the arena (then b has an array of its own).
@@ -341,7 +351,7 @@ func (bd *Builder) Build(in *order.Record, d *order.Decision, now time.Time, cut
 	if traceLen > 0 {
 		n += 1 + min(len(trace.State), 1)
 	}
-	hs := bd.headers.alloc(n, headerChunk, bd.exact)[:n]
+	hs := bd.headers.alloc(n, headerChunk, bd.exact, &headerBlocks)[:n]
 	if !bd.exact {
 		bd.headers.commit(hs)
 	}

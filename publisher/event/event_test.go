@@ -3,6 +3,7 @@ package event
 import (
 	"encoding/json"
 	"reflect"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -360,10 +361,13 @@ func TestBuilderArenaKeepsEvents(t *testing.T) {
 	}
 }
 
-// TestBuilderReusesBlocksAfterReset: after Reset, a batch like the last one is built in the
-// blocks of the last one (no new block of bytes or of headers), and its events are intact
-// and the same as those of a fresh Build.
+// TestBuilderReusesBlocksAfterReset: after Reset, the blocks of the last batch go back to
+// the shared pool and the next batch is built in them rather than in new ones, and its
+// events are intact and the same as those of a fresh Build. (The collector is held off so
+// that it does not empty the pool; the race detector's pool drops a quarter of what it is
+// given at random, so the test asks for most blocks reused, not all.)
 func TestBuilderReusesBlocksAfterReset(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	var bd Builder
 	blocks := func() map[*byte]bool {
 		m := map[*byte]bool{}
@@ -387,19 +391,20 @@ func TestBuilderReusesBlocksAfterReset(t *testing.T) {
 	}
 	build()
 	first := blocks()
-	if len(first) < 3 {
+	if len(first) < 4 {
 		t.Fatalf("%d blocks for 1500 events, want several", len(first))
 	}
-	headerBlocks := len(bd.headers.used) + 1
 	bd.Reset()
 	evs, ins, ds := build()
-	for b := range blocks() {
-		if !first[b] {
-			t.Fatal("a batch after Reset allocated a new block of bytes")
+	second := blocks()
+	reused := 0
+	for b := range second {
+		if first[b] {
+			reused++
 		}
 	}
-	if n := len(bd.headers.used) + 1; n != headerBlocks || len(bd.headers.free) != 0 {
-		t.Fatalf("%d header blocks (%d free), want the %d of the first batch", n, len(bd.headers.free), headerBlocks)
+	if reused < len(second)/2 {
+		t.Fatalf("a batch after Reset reused %d of its %d blocks, want most", reused, len(second))
 	}
 	for i, ev := range evs {
 		want := Build(ins[i], &ds[i], decisionTime, false)
