@@ -174,6 +174,11 @@ type Batch struct {
 	pending int
 	builder event.Builder
 	headers []kafka.Header // backing array of the messages' headers
+	// Scratch of write, reused from call to call and from batch to batch: the messages of
+	// one writer, the indexes of each writer's records, the answers.
+	sendMsgs []kafka.Message
+	groups   [][]int
+	answers  []answer
 }
 
 // Pending returns how many records of the batch are not acknowledged yet.
@@ -302,8 +307,9 @@ type answer struct {
 // (each topic's records through its own writer when it has one, see SetTopicWriter), and
 // returns the answer about each, in input order within each writer.
 func (p *Publisher) write(ctx context.Context, b *Batch) []answer {
-	var writers []Writer
-	var groups [][]int
+	var stack [4]Writer
+	writers := stack[:0]
+	groups := b.groups[:0]
 	for i, done := range b.acked {
 		if done {
 			continue
@@ -311,15 +317,23 @@ func (p *Publisher) write(ctx context.Context, b *Batch) []answer {
 		w := p.writerOf(b.msgs[i].Topic)
 		g := slices.Index(writers, w)
 		if g < 0 {
-			writers, groups = append(writers, w), append(groups, nil)
+			writers = append(writers, w)
+			if len(groups) < cap(groups) {
+				groups = groups[:len(groups)+1]
+				groups[len(groups)-1] = groups[len(groups)-1][:0]
+			} else {
+				groups = append(groups, nil)
+			}
 			g = len(writers) - 1
 		}
 		groups[g] = append(groups[g], i)
 	}
-	answers := make([]answer, 0, b.pending)
+	b.groups = groups
+	answers := b.answers[:0]
 	for g, w := range writers {
 		ids := groups[g]
-		msgs := make([]kafka.Message, len(ids))
+		b.sendMsgs = resize(b.sendMsgs, len(ids))
+		msgs := b.sendMsgs
 		for j, i := range ids {
 			msgs[j] = b.msgs[i]
 		}
@@ -340,6 +354,7 @@ func (p *Publisher) write(ctx context.Context, b *Batch) []answer {
 			b.results[i].TraceSend(msgs[j].Topic, start, end, answers[len(answers)-1].err)
 		}
 	}
+	b.answers = answers
 	return answers
 }
 

@@ -42,10 +42,22 @@ type headerSet struct {
 	value    [numHeaders][]byte
 }
 
-func lookupHeader(name string) (header, bool) {
+// headersByLen lists the headers by the length of their name, so that lookupHeader
+// compares a name with one or two candidates rather than all nine.
+var headersByLen = func() (t [len("X-Correlation-ID") + 1][]header) {
 	for h, n := range headerNames {
-		if len(n) == len(name) && strings.EqualFold(n, name) {
-			return header(h), true
+		t[len(n)] = append(t[len(n)], header(h))
+	}
+	return t
+}()
+
+func lookupHeader(name string) (header, bool) {
+	if len(name) >= len(headersByLen) {
+		return 0, false
+	}
+	for _, h := range headersByLen[len(name)] {
+		if strings.EqualFold(headerNames[h], name) {
+			return h, true
 		}
 	}
 	return 0, false

@@ -6,10 +6,11 @@ import "time"
 // an event answers and what the tools and tests produce. The rules read Value, Headers and
 // Time; the event also reads Key and Source.
 //
-// The strings of a decision (a lookup's value, the fields of a violation) may share the
-// memory of Value, which is therefore not copied: Value must not be modified while the
-// decision is in use. kafka-go gives every message a value of its own, so the worker meets
-// that condition for free.
+// The strings of a decision (a lookup's value, the fields of a violation, the billing
+// account) may share the memory of Value and of the header values, which are therefore not
+// copied: they must not be modified while the decision is in use. kafka-go gives every
+// message a value and header values of their own, so the worker meets that condition for
+// free.
 type Record struct {
 	// Key is the record key; nil or empty means none.
 	Key []byte

@@ -1,7 +1,5 @@
 package order
 
-import "sync"
-
 // RequestType is one of the request types the contract supports.
 type RequestType uint8
 
@@ -61,19 +59,6 @@ type body struct {
 	contactUnknownAt int
 	contact          field // kind only; its elements are checked as they are parsed
 	acct             accountChecks
-}
-
-// bodyPool recycles bodies, with the backing arrays of their lists.
-var bodyPool = sync.Pool{New: func() any { return new(body) }}
-
-// reset empties a body for reuse, keeping its lists' backing arrays.
-func (b *body) reset() {
-	topUnknown := b.topUnknown[:0]
-	unknown := b.props.unknown[:0]
-	acct := b.acct
-	*b = body{topUnknown: topUnknown, acct: acct}
-	b.props.unknown = unknown
-	b.acct.reset()
 }
 
 type properties struct {

@@ -59,9 +59,11 @@ func (r *Rules) decide(d *Decision, rec *Record, hs *headerSet) {
 			Offset: invalidUTF8At(rec.Value), Reason: "The body is not valid UTF-8"}).Error()}})
 		return
 	}
-	b := bodyPool.Get().(*body)
-	b.reset()
-	defer bodyPool.Put(b)
+	// The body lives on the stack: zeroing and filling it then needs no write barrier,
+	// which a pooled body on the heap paid for every string field while the collector ran.
+	var bs body
+	b := &bs
+	b.acct.reset()
 	// The strings of the decision are views of the value, not copies: see Record.
 	if serr := parseBodyInto(unsafe.String(unsafe.SliceData(rec.Value), len(rec.Value)), b); serr != nil {
 		d.reject([]Violation{{Row: RowInvalidBody, Arg: serr.Error()}})
@@ -270,9 +272,12 @@ func jsonText(f field) string {
 	return f.s
 }
 
+// validUTF8 returns b as a string, its invalid bytes replaced by U+FFFD. A valid b is not
+// copied: the string shares the header value's memory, as the decision's other strings
+// share the record value's (see Record).
 func validUTF8(b []byte) string {
 	if utf8.Valid(b) {
-		return string(b)
+		return unsafe.String(unsafe.SliceData(b), len(b))
 	}
 	return string([]rune(string(b)))
 }

@@ -88,8 +88,8 @@ func buildChecks(t *testing.T, in *order.Record, d *order.Decision) {
 		if !json.Valid(ev.Value) {
 			t.Fatalf("cut=%v: invalid JSON %q", cut, ev.Value)
 		}
-		written := len(bd.arena) // the id, the correlation id and the value
-		if len(bd.arena) == 0 {
+		written := len(bd.bytes.cur) // the id, the correlation id and the value
+		if len(bd.bytes.cur) == 0 {
 			written = len(ev.Value) // the value outgrew the arena
 		}
 		res := reserve(in, d, len(bd.atText), len(correlationHeader(in.Headers)), len(ReplayOf(in.Headers)), cut)

@@ -9,8 +9,10 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/google/uuid"
 
@@ -97,7 +99,9 @@ func isUUID(v []byte) bool {
 	return true
 }
 
-// Event is one record to publish on the accepted or rejected topic.
+// Event is one record to publish on the accepted or rejected topic. Built by a Builder, its
+// ID, Value and header values share the builder's arena: they stay valid until the
+// builder's next Reset (copy the ID, for instance with strings.Clone, to keep it longer).
 type Event struct {
 	ID        string
 	Accepted  bool
@@ -149,6 +153,24 @@ func appendID(dst []byte, r *order.Record) []byte {
 // timeFormat is RFC 3339 in UTC with milliseconds, the precision of Kafka timestamps.
 const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 
+// appendTime appends t in UTC as timeFormat does, written digit by digit for the years 0
+// to 9999 (a third of the cost of Time.AppendFormat, once per event), by AppendFormat
+// otherwise.
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, timeFormat)
+	}
+	hour, minute, sec := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	return append(b,
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+int(month)/10), byte('0'+int(month)%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
+}
+
 // Constant header values, shared by every event (never modified).
 var (
 	specVersionBytes = []byte(SpecVersion)
@@ -164,35 +186,97 @@ var (
 type Builder struct {
 	at     time.Time
 	atText []byte
-	arena  []byte
+	// bytes holds the events' values and header values, headers their header lists.
+	bytes   slab[byte]
+	headers slab[order.Header]
 	// exact makes the arena hold one event at a time (for a single Build).
 	exact bool
 }
 
-// arenaChunk is the smallest block the arena allocates.
-const arenaChunk = 256 << 10
+// arenaChunk is the smallest block the arena allocates; headerChunk the number of headers
+// of a block of header lists.
+const (
+	arenaChunk  = 256 << 10
+	headerChunk = 1024
+)
+
+// Blocks of the standard size go back to a pool shared by every builder at Reset, so that
+// the next batch of any partition reuses them rather than allocating and clearing fresh
+// ones. A pool, not a list per builder: only the batches in flight hold blocks, however
+// many partitions a worker has, and the collector may free idle ones.
+var (
+	byteBlocks   sync.Pool // *[]byte of capacity arenaChunk
+	headerBlocks sync.Pool // *[]order.Header of capacity headerChunk
+)
+
+// slab is an arena of T in blocks: what alloc hands out stays valid until reset, which
+// returns every block of the standard size but the current one to the pool.
+type slab[T any] struct {
+	cur  []T
+	used [][]T // blocks filled since the last reset, before cur
+}
+
+// alloc returns an empty slice with at least n elements of capacity: of size exactly n when
+// exact (no block), else from the current block or a new one, from pool when n fits a block
+// of chunk elements.
+func (s *slab[T]) alloc(n, chunk int, exact bool, pool *sync.Pool) []T {
+	if exact {
+		return make([]T, 0, n)
+	}
+	if cap(s.cur)-len(s.cur) < n {
+		if cap(s.cur) > 0 {
+			s.used = append(s.used, s.cur)
+		}
+		s.cur = nil
+		if n <= chunk {
+			if p, ok := pool.Get().(*[]T); ok {
+				s.cur = (*p)[:0]
+			}
+		}
+		if s.cur == nil {
+			s.cur = make([]T, 0, max(chunk, 2*n))
+		}
+	}
+	return s.cur[len(s.cur):len(s.cur)]
+}
+
+// commit marks the elements of b, obtained from alloc, as used, unless appending to b
+// outgrew the block (then b has an array of its own).
+func (s *slab[T]) commit(b []T) {
+	if cap(b) == cap(s.cur)-len(s.cur) {
+		s.cur = s.cur[:len(s.cur)+len(b)]
+	}
+}
+
+// reset keeps the current block for the next batch and gives the others of the standard
+// size back to pool (see Builder.Reset).
+func (s *slab[T]) reset(chunk int, pool *sync.Pool) {
+	s.cur = s.cur[:0]
+	for _, b := range s.used {
+		if cap(b) == chunk {
+			b = b[:0]
+			pool.Put(&b)
+		}
+	}
+	clear(s.used)
+	s.used = s.used[:0]
+}
 
 // Reset lets the builder reuse its arena: every event built since the last Reset must be
 // out of use (published and acknowledged).
-func (bd *Builder) Reset() { bd.arena = bd.arena[:0] }
+func (bd *Builder) Reset() {
+	bd.bytes.reset(arenaChunk, &byteBlocks)
+	bd.headers.reset(headerChunk, &headerBlocks)
+}
 
 // alloc returns an empty slice with at least n bytes of capacity from the arena.
-func (bd *Builder) alloc(n int) []byte {
-	if cap(bd.arena)-len(bd.arena) < n {
-		size := max(arenaChunk, 2*n)
-		if bd.exact {
-			size = n
-		}
-		bd.arena = make([]byte, 0, size)
-	}
-	return bd.arena[len(bd.arena):len(bd.arena)]
-}
+func (bd *Builder) alloc(n int) []byte { return bd.bytes.alloc(n, arenaChunk, bd.exact, &byteBlocks) }
 
 // commit marks the bytes of b, obtained from alloc, as used, unless appending to b outgrew
 // the arena (then b has an array of its own).
 func (bd *Builder) commit(b []byte) {
-	if cap(b) == cap(bd.arena)-len(bd.arena) {
-		bd.arena = bd.arena[:len(bd.arena)+len(b)]
+	if !bd.exact {
+		bd.bytes.commit(b)
 	}
 }
 
@@ -229,7 +313,6 @@ func (bd *Builder) Build(in *order.Record, d *order.Decision, now time.Time, cut
 	}
 	buf := bd.alloc(reserve(in, d, len(bd.atText), len(correlation), len(replayOf), cut) + traceLen)
 	buf = appendID(buf, in)
-	ev.ID = string(buf)
 	buf = append(buf, correlation...)
 	idEnd, corrEnd := 36, len(buf)
 	if trace.Valid() {
@@ -250,6 +333,11 @@ func (bd *Builder) Build(in *order.Record, d *order.Decision, now time.Time, cut
 	// The id, the correlation id and the trace context are read from the final buffer:
 	// when the value outgrew the reservation, append moved them with it.
 	id := buf[:idEnd:idEnd]
+	if bd.exact {
+		ev.ID = string(id)
+	} else {
+		ev.ID = unsafe.String(&id[0], idEnd) // a view of the arena, as Value is: no copy
+	}
 	correlation = buf[idEnd:corrEnd:corrEnd]
 	if len(correlation) == 0 {
 		correlation = id
@@ -263,7 +351,11 @@ func (bd *Builder) Build(in *order.Record, d *order.Decision, now time.Time, cut
 	if traceLen > 0 {
 		n += 1 + min(len(trace.State), 1)
 	}
-	ev.Headers = make([]order.Header, 7, n)
+	hs := bd.headers.alloc(n, headerChunk, bd.exact, &headerBlocks)[:n]
+	if !bd.exact {
+		bd.headers.commit(hs)
+	}
+	ev.Headers = hs[:7:n]
 	ev.Headers[0] = order.Header{Key: HeaderSpecVersion, Value: specVersionBytes}
 	ev.Headers[1] = order.Header{Key: HeaderID, Value: id}
 	ev.Headers[2] = order.Header{Key: HeaderSource, Value: sourceNameBytes}
@@ -376,7 +468,7 @@ func appendValue(b []byte, in *order.Record, d *order.Decision, id, typ, eventTi
 	b = append(b, `,"offset":`...)
 	b = strconv.AppendInt(b, in.Source.Offset, 10)
 	b = append(b, `,"timestamp":"`...)
-	b = in.Time.UTC().AppendFormat(b, timeFormat)
+	b = appendTime(b, in.Time)
 	b = append(b, `"}`...)
 	if len(replayOf) > 0 {
 		b = append(b, `,"replayOf":"`...)

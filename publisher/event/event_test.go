@@ -2,10 +2,13 @@ package event
 
 import (
 	"encoding/json"
+	"reflect"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/uuid"
 
@@ -358,6 +361,59 @@ func TestBuilderArenaKeepsEvents(t *testing.T) {
 	}
 }
 
+// TestBuilderReusesBlocksAfterReset: after Reset, the blocks of the last batch go back to
+// the shared pool and the next batch is built in them rather than in new ones, and its
+// events are intact and the same as those of a fresh Build. (The collector is held off so
+// that it does not empty the pool; the race detector's pool drops a quarter of what it is
+// given at random, so the test asks for most blocks reused, not all.)
+func TestBuilderReusesBlocksAfterReset(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	var bd Builder
+	blocks := func() map[*byte]bool {
+		m := map[*byte]bool{}
+		for _, b := range append(append([][]byte(nil), bd.bytes.used...), bd.bytes.cur) {
+			m[unsafe.SliceData(b)] = true
+		}
+		return m
+	}
+	build := func() ([]Event, []*order.Record, []order.Decision) {
+		var evs []Event
+		var ins []*order.Record
+		var ds []order.Decision
+		for i := range 1500 {
+			s := src
+			s.Offset = int64(i)
+			in := &order.Record{Source: s, Time: recordTime, Value: []byte(disconnect), Headers: headers("X-Correlation-ID=c" + strconv.Itoa(i))}
+			d := decide(t, in, order.ServicePoint{ID: "SP-1", Market: "FR"})
+			evs, ins, ds = append(evs, bd.Build(in, &d, decisionTime, false)), append(ins, in), append(ds, d)
+		}
+		return evs, ins, ds
+	}
+	build()
+	first := blocks()
+	if len(first) < 4 {
+		t.Fatalf("%d blocks for 1500 events, want several", len(first))
+	}
+	bd.Reset()
+	evs, ins, ds := build()
+	second := blocks()
+	reused := 0
+	for b := range second {
+		if first[b] {
+			reused++
+		}
+	}
+	if reused < len(second)/2 {
+		t.Fatalf("a batch after Reset reused %d of its %d blocks, want most", reused, len(second))
+	}
+	for i, ev := range evs {
+		want := Build(ins[i], &ds[i], decisionTime, false)
+		if string(ev.Value) != string(want.Value) || !reflect.DeepEqual(ev.Headers, want.Headers) || ev.ID != want.ID || string(ev.Key) != string(want.Key) {
+			t.Fatalf("event %d differs from a fresh Build's", i)
+		}
+	}
+}
+
 // TestServicePointStale: a service point served stale is flagged next to servicePoint, and
 // only then (the flag is never written false).
 func TestServicePointStale(t *testing.T) {
@@ -374,5 +430,25 @@ func TestServicePointStale(t *testing.T) {
 	}
 	if m := decode(t, ev); m["servicePointStale"] != true || m["servicePoint"].(map[string]any)["id"] != "SP-1" {
 		t.Errorf("event %v", m)
+	}
+}
+
+// TestAppendTime: the hand-written timestamp is Time.AppendFormat's, byte for byte, for
+// times across the years 0 to 9999 and beyond, in other zones, with every millisecond.
+func TestAppendTime(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	times := []time.Time{{}, time.Unix(0, 0), time.UnixMilli(-1), time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 2, 29, 23, 0, 0, 5e8, paris)}
+	for i := range 20000 {
+		ns := int64(i) * 7_919_993_141_592_653 // spread over about ±290 years around 1970
+		times = append(times, time.Unix(0, ns), time.Unix(0, ns).In(paris), time.UnixMilli(int64(i)*123_456_789_013))
+	}
+	for _, tm := range times {
+		if got, want := string(appendTime([]byte("x"), tm)), "x"+tm.UTC().Format(timeFormat); got != want {
+			t.Fatalf("appendTime(%v) = %q, want %q", tm, got, want)
+		}
 	}
 }

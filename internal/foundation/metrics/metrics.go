@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,6 +45,16 @@ type Metrics struct {
 	Ready              prometheus.Gauge
 	StuckPartitions    prometheus.Gauge
 	AssignedPartitions prometheus.Gauge
+
+	// outcomes caches the child of Outcomes of each (request type, outcome, code) seen,
+	// so that counting an event, once per record, neither formats the code nor hashes
+	// the label values.
+	outcomes sync.Map // outcomeKey -> prometheus.Counter
+}
+
+type outcomeKey struct {
+	requestType, outcome string
+	code                 int
 }
 
 // Latency buckets from 0.5 ms to about 16 s: an event normally leaves within milliseconds,
@@ -183,12 +194,20 @@ func Build() BuildInfo {
 // Partition returns the label value of a partition.
 func Partition(p int) string { return strconv.Itoa(p) }
 
-// ObserveOutcome counts one acknowledged event.
+// ObserveOutcome counts one acknowledged event. Its series must not be deleted from
+// Outcomes (the counter of each is kept for the next event).
 func (m *Metrics) ObserveOutcome(requestType, outcome string, code int, recordTime, acked time.Time) {
 	if requestType == "" {
 		requestType = "unknown"
 	}
-	m.Outcomes.WithLabelValues(requestType, outcome, strconv.Itoa(code)).Inc()
+	k := outcomeKey{requestType, outcome, code}
+	c, ok := m.outcomes.Load(k)
+	if !ok {
+		// The label values are bounded (types, outcomes and codes of fixed sets), and so
+		// is the cache.
+		c, _ = m.outcomes.LoadOrStore(k, m.Outcomes.WithLabelValues(requestType, outcome, strconv.Itoa(code)))
+	}
+	c.(prometheus.Counter).Inc()
 	if !recordTime.IsZero() {
 		m.EndToEndSeconds.Observe(acked.Sub(recordTime).Seconds())
 	}

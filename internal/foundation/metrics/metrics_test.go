@@ -263,3 +263,13 @@ func TestEveryCauseStartsAtZero(t *testing.T) {
 		t.Errorf("%d retry and %d publish series, want %d and %d", len(retries), len(publish), len(retry.Causes), wantPublish)
 	}
 }
+
+// BenchmarkObserveOutcome counts an acknowledged event, as the worker does once per record.
+func BenchmarkObserveOutcome(b *testing.B) {
+	m := New(prometheus.NewRegistry())
+	rec := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		m.ObserveOutcome("R_BVPN_FR_1", "rejected", 3621, rec, rec)
+	}
+}
