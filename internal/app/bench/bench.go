@@ -185,6 +185,13 @@ func ratio(a, b float64) float64 {
 // checks first that Redis answers: a worker without Redis would wait, and the run with it.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	o.defaults()
+	if o.ProfileDir != "" {
+		// A phase whose profile cannot be written dies at start; the bench would then wait
+		// for its events for ever.
+		if err := os.MkdirAll(o.ProfileDir, 0o755); err != nil {
+			return nil, fmt.Errorf("--profile %s: %v", o.ProfileDir, err)
+		}
+	}
 	if err := pingRedis(o.RedisAddr, 3*time.Second); err != nil {
 		return nil, fmt.Errorf("Redis at %s does not answer (%v): start redis-server there, or pass --redis HOST:PORT", o.RedisAddr, err)
 	}
