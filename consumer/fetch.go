@@ -8,9 +8,17 @@ import (
 	"github.com/ordergate/ordergate/internal/foundation/retry"
 )
 
-// fetcher is what a partition needs of its kafka-go partition Reader.
+// fetcher is what a partition needs of its fetcher (budgetFetcher).
 type fetcher interface {
 	FetchMessage(ctx context.Context) (kafka.Message, error)
+}
+
+// done tells f that the records before offset next are done (their events acknowledged)
+// and no longer held by the loop, when f holds their memory (budgetFetcher).
+func done(f fetcher, next int64) {
+	if b, ok := f.(*budgetFetcher); ok {
+		b.done(next)
+	}
 }
 
 // fetchFirst returns the first record of a batch, waiting as long as it takes; it reports

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -111,6 +112,7 @@ func ConsumerConfig(cfg config.Config, k *Kafka, log *slog.Logger) consumer.Conf
 		GroupID:         cfg.KafkaGroupID,
 		Topic:           cfg.TopicRequests,
 		Dialer:          k.Dialer,
+		FetchBudget:     cfg.EffectiveMemoryLimit(os.DirFS("/")).FetchBudget(),
 		BatchMaxRecords: cfg.BatchMaxRecords,
 		BatchMaxWait:    cfg.BatchMaxWait,
 		Retry:           retry.Policy{Initial: 100 * time.Millisecond, Max: cfg.RetryMaxBackoff},
