@@ -104,7 +104,7 @@ func (p *partition[B]) consume(life partitionLife, f fetcher) bool {
 			return false
 		}
 		p.k.mark(p.id, from, next, n)
-		done(f, next)
+		p.release(f, msgs, next)
 		from = next
 	}
 }
