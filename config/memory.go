@@ -116,7 +116,7 @@ const (
 // FetchBudget is the byte budget of fetched records of a worker with this limit (records
 // fetched and not yet done, across all partitions): 1/FetchBudgetDivisor of what the limit
 // leaves above BaselineMemory, at least 1 MiB; 0 without a limit (the consumer's default,
-// 16 MiB). 128MiB gives 12.25MiB, 512MiB 60.25MiB, 1GiB 124.25MiB.
+// 8 MiB). 128MiB gives 12.25MiB, 512MiB 60.25MiB, 1GiB 124.25MiB.
 func (m MemoryLimit) FetchBudget() int64 {
 	if m.Bytes == 0 {
 		return 0

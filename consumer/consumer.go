@@ -87,9 +87,9 @@ const (
 	DefaultBatchMaxRecords = 1000
 	DefaultBatchMaxBytes   = 4 << 20
 	DefaultBatchMaxWait    = 2 * time.Millisecond
-	DefaultFetchMaxBytes   = 1 << 20
+	DefaultFetchMaxBytes   = 512 << 10
 	DefaultFetchMaxWait    = 250 * time.Millisecond
-	DefaultFetchBudget     = 16 << 20
+	DefaultFetchBudget     = 8 << 20
 	DefaultSessionTimeout  = 10 * time.Second
 	DefaultLagInterval     = 2 * time.Second
 )
@@ -120,10 +120,10 @@ type Config struct {
 	// published and acknowledged) across all partitions of the consumer, whatever their
 	// number and the records' size: a fetch takes its bytes from it before it is sent.
 	// One record larger than the whole budget still passes, alone. Default
-	// DefaultFetchBudget (16 MiB); the worker sizes it from its memory limit.
+	// DefaultFetchBudget (8 MiB); the worker sizes it from its memory limit.
 	FetchBudget int64
 	// FetchMaxBytes is the limit of one fetch request, in bytes (Kafka still returns a
-	// first record batch larger than it whole). Default 1 MiB.
+	// first record batch larger than it whole). Default 512 KiB.
 	FetchMaxBytes int
 	// FetchMaxWait is how long the broker holds a fetch while the partition has no new
 	// record. Default 250 ms.

@@ -78,7 +78,7 @@ func TestNoLimitLeavesTheRuntime(t *testing.T) {
 	t.Cleanup(func() { debug.SetMemoryLimit(before) })
 	rec, soft := memoryLimitLog(t, config.Config{}, fstest.MapFS{})
 	if soft != math.MaxInt64 || rec["limit"] != "none" || rec["go_soft_limit"] != "none" || rec["source"] != "none" ||
-		rec["fetch_budget"] != "16.0MiB" || rec["fetch_budget_source"] != "default" {
+		rec["fetch_budget"] != "8.0MiB" || rec["fetch_budget_source"] != "default" {
 		t.Errorf("soft limit %d, log %v", soft, rec)
 	}
 }

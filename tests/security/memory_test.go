@@ -17,7 +17,7 @@ import (
 )
 
 // largeRecordBoundMiB is the peak RSS a worker without a memory limit keeps under a flood
-// of 1 MiB records (issue 18): the fetch budget's 16 MiB, the batches being decided, and
+// of 1 MiB records (issue 18): the fetch budget's 8 MiB, the batches being decided, and
 // the ~30 MiB the worker takes with nothing in hand.
 const largeRecordBoundMiB = 160
 
