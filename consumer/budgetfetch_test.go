@@ -128,4 +128,3 @@ func TestBudgetFetcherPassesARecordLargerThanTheBudget(t *testing.T) {
 		f.done(want + 1)
 	}
 }
-
