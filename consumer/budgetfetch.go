@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/segmentio/kafka-go/protocol"
 )
 
 // recordOverhead is what a fetched record costs besides its key, value and headers (the
@@ -229,6 +228,7 @@ func (f *budgetFetcher) fetchRecords(ctx context.Context, offset, maxBytes int64
 		return fetched{}, offset, resp.Error
 	}
 	var r fetched
+	var mem arena
 	next := offset
 	for {
 		rec, err := resp.Records.ReadRecord()
@@ -245,7 +245,7 @@ func (f *budgetFetcher) fetchRecords(ctx context.Context, offset, maxBytes int64
 		if rec.Offset < offset { // a compressed batch starts before the offset asked for
 			continue
 		}
-		m, cost, err := message(cfg.Topic, f.partition, resp.HighWatermark, rec)
+		m, cost, err := message(&mem, cfg.Topic, f.partition, resp.HighWatermark, rec)
 		if err != nil {
 			if len(r.msgs) > 0 {
 				return r, next, nil
@@ -258,28 +258,54 @@ func (f *budgetFetcher) fetchRecords(ctx context.Context, offset, maxBytes int64
 	}
 }
 
-// message copies a fetched record out of the response's buffers.
-func message(topic string, partition int, hwm int64, rec *kafka.Record) (kafka.Message, int64, error) {
-	key, err := protocol.ReadAll(rec.Key)
+// arenaChunk is the size of the blocks that the keys and values of small records are
+// copied into, so that a fetch of a thousand records makes a few allocations, not two
+// thousand. A block lives as long as one of its records: at most one block per partition
+// outlives the batches whose bytes the budget gave back.
+const arenaChunk = 32 << 10
+
+// arena hands out byte slices carved from blocks of arenaChunk bytes.
+type arena struct{ block []byte }
+
+// copyOf returns a copy of b's bytes (nil for a null key or value).
+func (a *arena) copyOf(b kafka.Bytes) ([]byte, error) {
+	if b == nil {
+		return nil, nil
+	}
+	n := b.Len()
+	var dst []byte
+	switch {
+	case n > arenaChunk/4:
+		dst = make([]byte, n)
+	default:
+		if len(a.block)+n > cap(a.block) {
+			a.block = make([]byte, 0, arenaChunk)
+		}
+		dst = a.block[len(a.block) : len(a.block)+n : len(a.block)+n]
+		a.block = a.block[:len(a.block)+n]
+	}
+	_, err := io.ReadFull(b, dst)
+	return dst, err
+}
+
+// message copies a fetched record out of the response's buffers; the headers are the
+// decoder's own allocations, kept as they are.
+func message(a *arena, topic string, partition int, hwm int64, rec *kafka.Record) (kafka.Message, int64, error) {
+	key, err := a.copyOf(rec.Key)
 	if err != nil {
 		return kafka.Message{}, 0, err
 	}
-	value, err := protocol.ReadAll(rec.Value)
+	value, err := a.copyOf(rec.Value)
 	if err != nil {
 		return kafka.Message{}, 0, err
 	}
 	cost := int64(recordOverhead + len(key) + len(value))
-	var headers []kafka.Header
-	if len(rec.Headers) > 0 {
-		headers = make([]kafka.Header, len(rec.Headers))
-		for i, h := range rec.Headers {
-			headers[i] = kafka.Header{Key: h.Key, Value: append([]byte(nil), h.Value...)}
-			cost += int64(len(h.Key) + len(h.Value) + 40)
-		}
+	for _, h := range rec.Headers {
+		cost += int64(len(h.Key) + len(h.Value) + 40)
 	}
 	return kafka.Message{
 		Topic: topic, Partition: partition, Offset: rec.Offset, HighWaterMark: hwm,
-		Key: key, Value: value, Headers: headers, Time: rec.Time,
+		Key: key, Value: value, Headers: rec.Headers, Time: rec.Time,
 	}, cost, nil
 }
 
