@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // budget is a count of bytes shared by the partitions of a consumer: a fetch takes its
@@ -22,6 +23,8 @@ type budget struct {
 	// fetch's limit was seen, every fetch reserves that much before it is sent, so that
 	// such batches arriving on many partitions at once still stay within the budget.
 	largest atomic.Int64
+	// fetchers counts the partitions fetching with this budget (see idleWait).
+	fetchers atomic.Int64
 
 	mu      sync.Mutex
 	used    int64
@@ -120,6 +123,23 @@ func (b *budget) seen(n int64) {
 		}
 	}
 }
+
+// idleWait is how long the broker may hold the fetch of a partition that had no new
+// record: maxWait, shortened when the budget cannot hold a reservation for every
+// partition at once (reservations of want bytes), in the ratio of what it holds, but not
+// under minIdleWait. An idle partition's fetch holds its reservation while it waits: with
+// many partitions and a small budget, long waits would make the partitions that have
+// records queue behind the idle ones.
+func (b *budget) idleWait(maxWait time.Duration, want int64) time.Duration {
+	need := b.fetchers.Load() * want
+	if need <= b.size || need <= 0 {
+		return maxWait
+	}
+	return max(time.Duration(float64(maxWait)*float64(b.size)/float64(need)), min(maxWait, minIdleWait))
+}
+
+// minIdleWait is the shortest wait of an idle partition's fetch (see idleWait).
+const minIdleWait = 10 * time.Millisecond
 
 // inUse returns the bytes taken now.
 func (b *budget) inUse() int64 {

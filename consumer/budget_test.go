@@ -113,3 +113,22 @@ func TestReservationGrowsToTheLargestFetch(t *testing.T) {
 		t.Fatalf("reservation %d, want the budget", got)
 	}
 }
+
+// TestIdleWaitShortensWhenTheBudgetIsShared: an idle partition's fetch waits the full
+// FetchMaxWait while the budget holds a reservation for every partition, and less, in
+// proportion, when it does not (never under 10 ms).
+func TestIdleWaitShortensWhenTheBudgetIsShared(t *testing.T) {
+	b := newBudget(12 << 20)
+	b.fetchers.Store(6)
+	if got := b.idleWait(250*time.Millisecond, 1<<20); got != 250*time.Millisecond {
+		t.Errorf("6 partitions in 12 MiB: %v, want 250ms", got)
+	}
+	b.fetchers.Store(128)
+	if got := b.idleWait(250*time.Millisecond, 1<<20); got != 23437500*time.Nanosecond {
+		t.Errorf("128 partitions in 12 MiB: %v, want 250ms x 12/128", got)
+	}
+	b.fetchers.Store(100000)
+	if got := b.idleWait(250*time.Millisecond, 1<<20); got != 10*time.Millisecond {
+		t.Errorf("100000 partitions: %v, want the 10ms floor", got)
+	}
+}

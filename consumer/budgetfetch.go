@@ -60,6 +60,7 @@ func newBudgetFetcher(cfg *Config, b *budget, client *kafka.Client, partition in
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &budgetFetcher{cfg: cfg, budget: b, client: client, partition: partition,
 		out: make(chan fetched, 1), cancel: cancel}
+	b.fetchers.Add(1)
 	f.ended.Go(func() { f.run(ctx, offset) })
 	return f
 }
@@ -105,6 +106,7 @@ func (f *budgetFetcher) done(next int64) {
 func (f *budgetFetcher) Close() error {
 	f.cancel()
 	f.ended.Wait()
+	f.budget.fetchers.Add(-1)
 	close(f.out)
 	for r := range f.out {
 		f.budget.release(sum(r.costs))
@@ -126,6 +128,7 @@ func sum(costs []int64) int64 {
 // run fetches until ctx ends. A failed fetch is handed to the loop as an error (which
 // reports it, counts it and waits its backoff before asking again), then tried again.
 func (f *budgetFetcher) run(ctx context.Context, offset int64) {
+	idle := false // the last fetch found no new record
 	for ctx.Err() == nil {
 		if offset < 0 {
 			first, err := f.firstOffset(ctx)
@@ -137,11 +140,12 @@ func (f *budgetFetcher) run(ctx context.Context, offset int64) {
 			}
 			offset = first
 		}
-		r, next, err := f.fetch(ctx, offset)
+		r, next, err := f.fetch(ctx, offset, idle)
 		switch {
 		case err == nil:
 			offset = next
-			if len(r.msgs) == 0 {
+			idle = len(r.msgs) == 0
+			if idle {
 				continue
 			}
 			if !f.send(ctx, r) {
@@ -192,13 +196,17 @@ func (f *budgetFetcher) send(ctx context.Context, r fetched) bool {
 // the records hold: the rest of the reservation is given back, and a response larger than
 // the reservation (a record batch larger than the fetch's limit, which Kafka returns
 // whole) takes the excess without waiting.
-func (f *budgetFetcher) fetch(ctx context.Context, offset int64) (fetched, int64, error) {
+func (f *budgetFetcher) fetch(ctx context.Context, offset int64, idle bool) (fetched, int64, error) {
 	limit := min(int64(f.cfg.FetchMaxBytes), f.budget.size)
 	want := f.budget.reservation(limit)
 	if err := f.budget.acquire(ctx, want); err != nil {
 		return fetched{}, offset, err
 	}
-	r, next, err := f.fetchRecords(ctx, offset, limit)
+	wait := f.cfg.FetchMaxWait
+	if idle {
+		wait = f.budget.idleWait(wait, want)
+	}
+	r, next, err := f.fetchRecords(ctx, offset, limit, wait)
 	got := sum(r.costs)
 	f.budget.seen(got)
 	if got > want {
@@ -213,13 +221,13 @@ func (f *budgetFetcher) fetch(ctx context.Context, offset int64) (fetched, int64
 	return r, next, nil
 }
 
-func (f *budgetFetcher) fetchRecords(ctx context.Context, offset, maxBytes int64) (fetched, int64, error) {
+func (f *budgetFetcher) fetchRecords(ctx context.Context, offset, maxBytes int64, wait time.Duration) (fetched, int64, error) {
 	cfg := f.cfg
-	rctx, cancel := context.WithTimeout(ctx, cfg.FetchMaxWait+fetchTimeout)
+	rctx, cancel := context.WithTimeout(ctx, wait+fetchTimeout)
 	defer cancel()
 	resp, err := f.client.Fetch(rctx, &kafka.FetchRequest{
 		Topic: cfg.Topic, Partition: f.partition, Offset: offset,
-		MinBytes: 1, MaxBytes: maxBytes, MaxWait: cfg.FetchMaxWait,
+		MinBytes: 1, MaxBytes: maxBytes, MaxWait: wait,
 	})
 	if err != nil {
 		return fetched{}, offset, err
