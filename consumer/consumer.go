@@ -123,10 +123,10 @@ type Config struct {
 	// DefaultFetchBudget (8 MiB); the worker sizes it from its memory limit.
 	FetchBudget int64
 	// FetchMaxBytes is the limit of one fetch request, in bytes (Kafka still returns a
-	// first record batch larger than it whole). Default 512 KiB.
+	// first record batch larger than it whole). Default DefaultFetchMaxBytes.
 	FetchMaxBytes int
 	// FetchMaxWait is how long the broker holds a fetch while the partition has no new
-	// record. Default 250 ms.
+	// record. Default DefaultFetchMaxWait.
 	FetchMaxWait time.Duration
 	// SessionTimeout is the group session timeout: a member that stops heartbeating is
 	// replaced after it.
