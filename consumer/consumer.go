@@ -5,9 +5,10 @@
 // published and committed in input order, so the events of one key keep their order.
 //
 // The parts, one a file: the Consumer and its group (consumer.go), a partition's loop
-// (partition.go), how a batch is fetched (fetch.go), the committer of a generation
-// (committer.go), the one retry hook of every step (step.go), the Lifecycle of a stop
-// (lifecycle.go) and the lag measurement (lag.go).
+// (partition.go), how a batch is fetched (fetch.go) by the partition's fetcher
+// (budgetfetch.go) within the byte budget shared by all partitions (budget.go), the
+// committer of a generation (committer.go), the one retry hook of every step (step.go),
+// the Lifecycle of a stop (lifecycle.go) and the lag measurement (lag.go).
 package consumer
 
 import (
@@ -67,8 +68,7 @@ const (
 )
 
 // FetchSignal names the fetches of a partition, a signal that fails while the partition's
-// reader reports errors (it retries connections by itself and reports after several
-// failed attempts).
+// fetch requests fail (each failed one is reported, then tried again after a backoff).
 func FetchSignal(partition int) string { return "fetches of partition " + strconv.Itoa(partition) }
 
 // Observer receives the consumer's measurements. Implementations must be cheap and safe for

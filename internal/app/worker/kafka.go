@@ -18,9 +18,10 @@ import (
 )
 
 // Kafka is how ordergate reaches the brokers of a configuration: the dialer of the
-// consumer group's and the partition readers' connections, the transport of every other
-// request, and the client that asks the cluster for metadata, offsets and topic configs.
-// TLS and SASL are those of the configuration.
+// consumer group's connections (the consumer builds the transport of its partitions'
+// fetches from it), the transport of every other request, and the client that asks the
+// cluster for metadata, offsets and topic configs. TLS and SASL are those of the
+// configuration.
 type Kafka struct {
 	Dialer    *kafka.Dialer
 	Transport *kafka.Transport
