@@ -8,7 +8,7 @@ PKGS        := ./...
 SHELL       := bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-.PHONY: test check vet fmt unit fuzz vulncheck bench tools poison perf soak
+.PHONY: test check vet fmt unit fuzz vulncheck bench tools poison flood perf soak
 
 # fuzz_target: the command that runs one fuzz target ($(1)) of a package ($(2)) for FUZZTIME
 # (scripts/fuzz.sh: once more after Go 1.26's deadline race, never after a real failure).
@@ -76,6 +76,12 @@ perf: tools
 ## poison: 10,000 records of random bytes up to 1 MiB, all rejected; reports peak RSS.
 poison: tools
 	$(GO) test -tags long -count=1 -run TestPoisonFlood -v -timeout 20m ./tests/faults
+
+## flood: 2,000 records of 1 MiB on 6 partitions waiting for a worker without a memory limit:
+## every one rejected 413/66, none lost, and the worker's peak RSS (VmHWM) under 160 MiB
+## (issue 18). `make test` runs the same test on 128 partitions with a 128MiB limit.
+flood: tools
+	FLOOD_PARTITIONS=6 FLOOD_RECORDS=2000 FLOOD_LIMIT_MIB=0 $(GO) test -count=1 -run TestLargeRecordFloodStaysUnderTheMemoryLimit -v -timeout 20m ./tests/security
 
 ## soak: the network fault matrix at length (20,000 records a row, faults held 30 s).
 soak: tools

@@ -98,6 +98,32 @@ func (m MemoryLimit) GoSoftLimit() int64 {
 	return int64(float64(m.Bytes) * MemoryLimitFraction)
 }
 
+// The share of a memory limit given to fetched records (see MemoryLimit.FetchBudget).
+const (
+	// BaselineMemory is what the worker takes with no record in hand (measured idle
+	// RSS: about 21-30 MiB), left out of the share.
+	BaselineMemory = 30 << 20
+	// FetchBudgetDivisor: the fetch budget is 1/FetchBudgetDivisor of what the limit
+	// leaves above BaselineMemory. The rest covers the batches being decided, their
+	// events, the response buffers of fetches, the collector's lag and the margin of
+	// the Go soft limit (a fetched record of n bytes costs about 2n to 3n of heap
+	// between its fetch and its event).
+	FetchBudgetDivisor = 8
+	// minFetchBudget is the smallest fetch budget: one fetch of 1 MiB.
+	minFetchBudget = 1 << 20
+)
+
+// FetchBudget is the byte budget of fetched records of a worker with this limit (records
+// fetched and not yet done, across all partitions): 1/FetchBudgetDivisor of what the limit
+// leaves above BaselineMemory, at least 1 MiB; 0 without a limit (the consumer's default,
+// 8 MiB). 128MiB gives 12.25MiB, 512MiB 60.25MiB, 1GiB 124.25MiB.
+func (m MemoryLimit) FetchBudget() int64 {
+	if m.Bytes == 0 {
+		return 0
+	}
+	return max((int64(m.Bytes)-BaselineMemory)/FetchBudgetDivisor, minFetchBudget)
+}
+
 // EffectiveMemoryLimit returns ORDERGATE_MEMORY_LIMIT when it is set, else
 // the memory limit of the process's cgroup read from fsys (the root of the
 // file system: os.DirFS("/")), else no limit. A limit the cgroup cannot

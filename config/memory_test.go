@@ -156,3 +156,22 @@ func TestGoSoftLimitIsNinetyPercent(t *testing.T) {
 		t.Errorf("soft limit without a limit = %d, want 0", got)
 	}
 }
+
+// TestFetchBudgetIsAnEighthAboveTheBaseline: the fetch budget is 1/8 of what the limit
+// leaves above 30 MiB, at least 1 MiB, and 0 (the consumer's default) without a limit.
+func TestFetchBudgetIsAnEighthAboveTheBaseline(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		limit ByteSize
+		want  int64
+	}{
+		{0, 0},
+		{128 << 20, 98 << 20 / 8},
+		{1 << 30, (1<<30 - 30<<20) / 8},
+		{32 << 20, 1 << 20},
+	} {
+		if got := (MemoryLimit{Bytes: tt.limit}).FetchBudget(); got != tt.want {
+			t.Errorf("fetch budget of %v = %d, want %d", tt.limit, got, tt.want)
+		}
+	}
+}

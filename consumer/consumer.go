@@ -5,9 +5,10 @@
 // published and committed in input order, so the events of one key keep their order.
 //
 // The parts, one a file: the Consumer and its group (consumer.go), a partition's loop
-// (partition.go), how a batch is fetched (fetch.go), the committer of a generation
-// (committer.go), the one retry hook of every step (step.go), the Lifecycle of a stop
-// (lifecycle.go) and the lag measurement (lag.go).
+// (partition.go), how a batch is fetched (fetch.go) by the partition's fetcher
+// (budgetfetch.go) within the byte budget shared by all partitions (budget.go), the
+// committer of a generation (committer.go), the one retry hook of every step (step.go),
+// the Lifecycle of a stop (lifecycle.go) and the lag measurement (lag.go).
 package consumer
 
 import (
@@ -67,8 +68,7 @@ const (
 )
 
 // FetchSignal names the fetches of a partition, a signal that fails while the partition's
-// reader reports errors (it retries connections by itself and reports after several
-// failed attempts).
+// fetch requests fail (each failed one is reported, then tried again after a backoff).
 func FetchSignal(partition int) string { return "fetches of partition " + strconv.Itoa(partition) }
 
 // Observer receives the consumer's measurements. Implementations must be cheap and safe for
@@ -87,8 +87,9 @@ const (
 	DefaultBatchMaxRecords = 1000
 	DefaultBatchMaxBytes   = 4 << 20
 	DefaultBatchMaxWait    = 2 * time.Millisecond
-	DefaultFetchMaxBytes   = 1 << 20
-	DefaultQueueCapacity   = 64
+	DefaultFetchMaxBytes   = 512 << 10
+	DefaultFetchMaxWait    = 250 * time.Millisecond
+	DefaultFetchBudget     = 8 << 20
 	DefaultSessionTimeout  = 10 * time.Second
 	DefaultLagInterval     = 2 * time.Second
 )
@@ -113,13 +114,20 @@ type Config struct {
 	BatchMaxWait time.Duration
 	// Retry is the backoff of failed batch steps; retries never stop by themselves.
 	Retry retry.Policy
-	// FetchMaxBytes bounds one fetch response per partition, in bytes.
+	// Memory of fetched records (see budgetFetcher, docs/configuration.md#memory).
+	//
+	// FetchBudget bounds, in bytes, the records fetched and not yet done (decided,
+	// published and acknowledged) across all partitions of the consumer, whatever their
+	// number and the records' size: a fetch takes its bytes from it before it is sent.
+	// One record larger than the whole budget still passes, alone. Default
+	// DefaultFetchBudget (8 MiB); the worker sizes it from its memory limit.
+	FetchBudget int64
+	// FetchMaxBytes is the limit of one fetch request, in bytes (Kafka still returns a
+	// first record batch larger than it whole). Default DefaultFetchMaxBytes.
 	FetchMaxBytes int
-	// QueueCapacity is how many fetched records a partition keeps ahead of processing:
-	// with the batch in hand, it bounds a partition's memory. kafka-go counts it in
-	// records, not bytes: with records of up to 1 MiB it can hold up to that many MiB per
-	// partition.
-	QueueCapacity int
+	// FetchMaxWait is how long the broker holds a fetch while the partition has no new
+	// record. Default DefaultFetchMaxWait.
+	FetchMaxWait time.Duration
 	// SessionTimeout is the group session timeout: a member that stops heartbeating is
 	// replaced after it.
 	SessionTimeout time.Duration
@@ -143,7 +151,8 @@ func (c *Config) defaults() {
 	setDefault(&c.BatchMaxBytes, DefaultBatchMaxBytes)
 	setDefault(&c.BatchMaxWait, DefaultBatchMaxWait)
 	setDefault(&c.FetchMaxBytes, DefaultFetchMaxBytes)
-	setDefault(&c.QueueCapacity, DefaultQueueCapacity)
+	setDefault(&c.FetchMaxWait, DefaultFetchMaxWait)
+	setDefault(&c.FetchBudget, DefaultFetchBudget)
 	setDefault(&c.SessionTimeout, DefaultSessionTimeout)
 	setDefault(&c.LagInterval, DefaultLagInterval)
 	if c.Logger == nil {
@@ -163,7 +172,7 @@ func (c *Config) defaults() {
 	}
 }
 
-func setDefault[T int | time.Duration](v *T, def T) {
+func setDefault[T int | int64 | time.Duration](v *T, def T) {
 	if *v <= 0 {
 		*v = def
 	}
@@ -175,6 +184,10 @@ type Consumer[B any] struct {
 	proc Processor
 	pub  Publisher[B]
 	lags lagTracker
+	// budget is the FetchBudget shared by the partitions' fetchers, which fetch through
+	// fetches (a client on the Dialer's TLS and SASL).
+	budget  *budget
+	fetches *kafka.Client
 	// unfinished counts partitions that stopped with records decided or fetched but not
 	// committed (shutdown deadline, or a step that could not finish).
 	unfinished atomic.Int64
@@ -183,7 +196,20 @@ type Consumer[B any] struct {
 // New returns a consumer.
 func New[B any](cfg Config, proc Processor, pub Publisher[B]) *Consumer[B] {
 	cfg.defaults()
-	return &Consumer[B]{cfg: cfg, proc: proc, pub: pub}
+	return &Consumer[B]{cfg: cfg, proc: proc, pub: pub, budget: newBudget(cfg.FetchBudget),
+		fetches: &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Transport: transportOf(cfg.Dialer)}}
+}
+
+// transportOf returns a transport with the TLS, SASL and timeouts of d (nil: plain TCP).
+func transportOf(d *kafka.Dialer) *kafka.Transport {
+	t := &kafka.Transport{DialTimeout: 10 * time.Second, IdleTimeout: 30 * time.Second}
+	if d != nil {
+		t.TLS, t.SASL, t.ClientID = d.TLS, d.SASLMechanism, d.ClientID
+		if d.Timeout > 0 {
+			t.DialTimeout = d.Timeout
+		}
+	}
+	return t
 }
 
 // ErrUnfinished is returned by Run when a partition stopped with a batch it could not
@@ -237,6 +263,7 @@ func (c *Consumer[B]) Run(l Lifecycle) error {
 	c.cfg.Health.Answering(DependencyKafka, SignalJoin)
 	stopLag()
 	running.Wait()
+	c.fetches.Transport.(*kafka.Transport).CloseIdleConnections()
 	if err := group.Close(); err != nil && !errors.Is(err, kafka.ErrGroupClosed) {
 		log.Warn("consumer group: leaving failed", "err", err)
 	}

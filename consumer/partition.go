@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"sync/atomic"
-	"time"
 
 	"github.com/segmentio/kafka-go"
 
@@ -43,29 +42,13 @@ type partition[B any] struct {
 func (p *partition[B]) run(life partitionLife) {
 	cfg := &p.c.cfg
 	log := cfg.Logger.With("partition", p.id)
-	reader := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:          cfg.Brokers,
-		Topic:            cfg.Topic,
-		Partition:        p.id,
-		Dialer:           cfg.Dialer,
-		MinBytes:         1,
-		MaxBytes:         cfg.FetchMaxBytes,
-		MaxWait:          250 * time.Millisecond,
-		QueueCapacity:    cfg.QueueCapacity,
-		ReadBatchTimeout: 10 * time.Second,
-		Logger:           cfg.KafkaLogger,
-		ErrorLogger:      cfg.KafkaErrorLogger,
-	})
-	defer reader.Close()
 	p.committed.Store(-1)
 	if p.start >= 0 {
 		p.committed.Store(p.start)
 		p.position.Store(p.start)
 	}
-	if err := reader.SetOffset(p.start); err != nil {
-		log.Error("cannot position the reader", "offset", p.start, "err", err)
-		return
-	}
+	reader := newBudgetFetcher(cfg, p.c.budget, p.c.fetches, p.id, p.start)
+	defer reader.Close()
 	cfg.Observer.Assigned(p.id, true)
 	p.c.lags.add(p.id, &p.offsets)
 	defer func() {
@@ -121,6 +104,7 @@ func (p *partition[B]) consume(life partitionLife, f fetcher) bool {
 			return false
 		}
 		p.k.mark(p.id, from, next, n)
+		p.release(f, msgs, next)
 		from = next
 	}
 }

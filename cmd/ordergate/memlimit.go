@@ -9,11 +9,13 @@ import (
 	"strconv"
 
 	"github.com/ordergate/ordergate/config"
+	"github.com/ordergate/ordergate/consumer"
 )
 
 // applyMemoryLimit gives the Go runtime its soft memory limit from the worker's memory limit
 // (ORDERGATE_MEMORY_LIMIT, else the container's cgroup; see docs/configuration.md#memory)
-// and logs the figures. GOMEMLIMIT, when set, is the operator's own choice for the runtime:
+// and logs the figures, with the byte budget of fetched records that the consumer takes
+// from the same limit (config.MemoryLimit.FetchBudget). GOMEMLIMIT, when set, is the operator's own choice for the runtime:
 // it is left as it is. root is the file system's root, where the cgroup files are read.
 func applyMemoryLimit(cfg config.Config, root fs.FS, log *slog.Logger) {
 	limit := cfg.EffectiveMemoryLimit(root)
@@ -32,6 +34,11 @@ func applyMemoryLimit(cfg config.Config, root fs.FS, log *slog.Logger) {
 	default:
 		attrs = append(attrs, "go_soft_limit", "none")
 	}
+	budget, budgetSource := limit.FetchBudget(), "limit"
+	if budget == 0 {
+		budget, budgetSource = consumer.DefaultFetchBudget, "default"
+	}
+	attrs = append(attrs, "fetch_budget", softLimitText(budget), "fetch_budget_source", budgetSource)
 	log.Info("memory limit", attrs...)
 }
 

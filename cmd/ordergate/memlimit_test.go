@@ -36,7 +36,8 @@ func TestRunSetsTheGoSoftLimit(t *testing.T) {
 	if soft != 900<<20 {
 		t.Errorf("soft limit %d, want %d (90%% of 1000MiB)", soft, 900<<20)
 	}
-	for k, want := range map[string]string{"msg": "memory limit", "limit": "1000MiB", "source": "ORDERGATE_MEMORY_LIMIT", "go_soft_limit": "900.0MiB"} {
+	for k, want := range map[string]string{"msg": "memory limit", "limit": "1000MiB", "source": "ORDERGATE_MEMORY_LIMIT", "go_soft_limit": "900.0MiB",
+		"fetch_budget": "121.2MiB", "fetch_budget_source": "limit"} {
 		if rec[k] != want {
 			t.Errorf("log %s = %v, want %q", k, rec[k], want)
 		}
@@ -76,7 +77,8 @@ func TestNoLimitLeavesTheRuntime(t *testing.T) {
 	before := debug.SetMemoryLimit(math.MaxInt64)
 	t.Cleanup(func() { debug.SetMemoryLimit(before) })
 	rec, soft := memoryLimitLog(t, config.Config{}, fstest.MapFS{})
-	if soft != math.MaxInt64 || rec["limit"] != "none" || rec["go_soft_limit"] != "none" || rec["source"] != "none" {
+	if soft != math.MaxInt64 || rec["limit"] != "none" || rec["go_soft_limit"] != "none" || rec["source"] != "none" ||
+		rec["fetch_budget"] != "8.0MiB" || rec["fetch_budget_source"] != "default" {
 		t.Errorf("soft limit %d, log %v", soft, rec)
 	}
 }

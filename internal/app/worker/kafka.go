@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -17,9 +18,10 @@ import (
 )
 
 // Kafka is how ordergate reaches the brokers of a configuration: the dialer of the
-// consumer group's and the partition readers' connections, the transport of every other
-// request, and the client that asks the cluster for metadata, offsets and topic configs.
-// TLS and SASL are those of the configuration.
+// consumer group's connections (the consumer builds the transport of its partitions'
+// fetches from it), the transport of every other request, and the client that asks the
+// cluster for metadata, offsets and topic configs. TLS and SASL are those of the
+// configuration.
 type Kafka struct {
 	Dialer    *kafka.Dialer
 	Transport *kafka.Transport
@@ -111,6 +113,7 @@ func ConsumerConfig(cfg config.Config, k *Kafka, log *slog.Logger) consumer.Conf
 		GroupID:         cfg.KafkaGroupID,
 		Topic:           cfg.TopicRequests,
 		Dialer:          k.Dialer,
+		FetchBudget:     cfg.EffectiveMemoryLimit(os.DirFS("/")).FetchBudget(),
 		BatchMaxRecords: cfg.BatchMaxRecords,
 		BatchMaxWait:    cfg.BatchMaxWait,
 		Retry:           retry.Policy{Initial: 100 * time.Millisecond, Max: cfg.RetryMaxBackoff},

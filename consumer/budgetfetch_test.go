@@ -1,0 +1,130 @@
+package consumer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+// fetchCluster starts a one-broker kfake cluster with topic "in" of one partition and
+// writes values to it, one record batch each; it returns the consumer config and client.
+func fetchCluster(t *testing.T, values ...[]byte) (*Config, *kafka.Client) {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "in"),
+		kfake.BrokerConfigs(map[string]string{"message.max.bytes": "16777216"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	wt := &kafka.Transport{}
+	defer wt.CloseIdleConnections()
+	w := &kafka.Writer{Addr: kafka.TCP(c.ListenAddrs()...), Topic: "in", BatchSize: 1, BatchBytes: 16 << 20,
+		RequiredAcks: kafka.RequireAll, Transport: wt}
+	defer w.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, v := range values {
+		if err := w.WriteMessages(ctx, kafka.Message{Value: v}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := &Config{Brokers: c.ListenAddrs(), Topic: "in", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg.defaults()
+	transport := transportOf(nil)
+	t.Cleanup(transport.CloseIdleConnections)
+	return cfg, &kafka.Client{Addr: kafka.TCP(c.ListenAddrs()...), Transport: transport}
+}
+
+func values(n, size int) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = bytes.Repeat([]byte{byte('a' + i)}, size)
+	}
+	return out
+}
+
+// fetchWithin fetches one record, or reports false when none comes within d.
+func fetchWithin(t *testing.T, f *budgetFetcher, d time.Duration) (kafka.Message, bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	m, err := f.FetchMessage(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return m, false
+	}
+	if err != nil {
+		t.Fatalf("fetch: %v", err)
+	}
+	return m, true
+}
+
+// TestBudgetFetcherHoldsNoMoreThanItsBudget: records the loop has not released stop the
+// fetches once the budget is spent; releasing them lets the next ones come; Close gives
+// every byte back.
+func TestBudgetFetcherHoldsNoMoreThanItsBudget(t *testing.T) {
+	const size = 100 << 10
+	cfg, client := fetchCluster(t, values(6, size)...)
+	cfg.FetchMaxBytes = 64 << 10 // each fetch returns one record batch, larger than asked
+	b := newBudget(3 * size)
+	f := newBudgetFetcher(cfg, b, client, 0, kafka.FirstOffset)
+	var got []int64
+	for {
+		m, ok := fetchWithin(t, f, 2*time.Second)
+		if !ok {
+			break
+		}
+		got = append(got, m.Offset)
+		if !bytes.Equal(m.Value, values(6, size)[m.Offset]) {
+			t.Fatalf("record %d: wrong value", m.Offset)
+		}
+	}
+	if len(got) == 0 || len(got) > 4 {
+		t.Fatalf("fetched %v before releasing anything, want 1 to 4 records (budget of 3, one forced over)", got)
+	}
+	if used := b.inUse(); used > 4*(size+recordOverhead) {
+		t.Fatalf("budget in use %d, want at most 4 records", used)
+	}
+	f.done(got[len(got)-1] + 1)
+	for len(got) < 6 {
+		m, ok := fetchWithin(t, f, 5*time.Second)
+		if !ok {
+			t.Fatalf("after the release, stuck at %v", got)
+		}
+		if m.Offset != got[len(got)-1]+1 {
+			t.Fatalf("offset %d after %v", m.Offset, got)
+		}
+		got = append(got, m.Offset)
+		f.done(m.Offset + 1)
+	}
+	f.Close()
+	if used := b.inUse(); used != 0 {
+		t.Fatalf("budget in use %d after Close, want 0", used)
+	}
+}
+
+// TestBudgetFetcherPassesARecordLargerThanTheBudget: a record larger than the whole budget
+// is fetched alone instead of waiting for ever, and the fetcher starts at the offset given.
+func TestBudgetFetcherPassesARecordLargerThanTheBudget(t *testing.T) {
+	vals := [][]byte{[]byte("small"), []byte("small"), bytes.Repeat([]byte("x"), 1<<20), []byte("after")}
+	cfg, client := fetchCluster(t, vals...)
+	b := newBudget(64 << 10)
+	f := newBudgetFetcher(cfg, b, client, 0, 1)
+	defer f.Close()
+	for want := int64(1); want < 4; want++ {
+		m, ok := fetchWithin(t, f, 5*time.Second)
+		if !ok {
+			t.Fatalf("no record %d within 5 s", want)
+		}
+		if m.Offset != want || !bytes.Equal(m.Value, vals[want]) {
+			t.Fatalf("record %d (%d bytes), want %d", m.Offset, len(m.Value), want)
+		}
+		f.done(want + 1)
+	}
+}
