@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol"
 )
 
 // recordOverhead is what a fetched record costs besides its key, value and headers (the
@@ -241,7 +242,7 @@ func (f *budgetFetcher) fetchRecords(ctx context.Context, offset, maxBytes int64
 	for {
 		rec, err := resp.Records.ReadRecord()
 		if errors.Is(err, io.EOF) {
-			return r, next, nil
+			return r, pastControlBatches(resp.Records, next), nil
 		}
 		if err != nil {
 			// What was read before the error is good; the rest is fetched again.
@@ -264,6 +265,32 @@ func (f *budgetFetcher) fetchRecords(ctx context.Context, offset, maxBytes int64
 		r.costs = append(r.costs, cost)
 		next = rec.Offset + 1
 	}
+}
+
+// pastControlBatches returns next moved past the control batches (the commit and abort
+// markers of transactions) of records, which kafka-go's RecordStream skips without a word:
+// a fetch that found only a marker, the last record of a partition after a transaction,
+// would otherwise be asked again at once, for ever, and the partition's position would
+// never pass it.
+func pastControlBatches(records kafka.RecordReader, next int64) int64 {
+	stream, ok := records.(*protocol.RecordStream)
+	if !ok {
+		return next
+	}
+	for _, batch := range stream.Records {
+		control, ok := batch.(*protocol.ControlBatch)
+		if !ok {
+			continue
+		}
+		for {
+			rec, err := control.ReadRecord()
+			if err != nil {
+				break
+			}
+			next = max(next, rec.Offset+1)
+		}
+	}
+	return next
 }
 
 // arenaChunk is the size of the blocks that the keys and values of small records are

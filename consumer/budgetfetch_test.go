@@ -11,6 +11,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // fetchCluster starts a one-broker kfake cluster with topic "in" of one partition and
@@ -126,5 +127,48 @@ func TestBudgetFetcherPassesARecordLargerThanTheBudget(t *testing.T) {
 			t.Fatalf("record %d (%d bytes), want %d", m.Offset, len(m.Value), want)
 		}
 		f.done(want + 1)
+	}
+}
+
+// TestBudgetFetcherStepsOverTransactionMarkers: a transaction's commit marker takes an
+// offset that kafka-go's record stream skips without a word; a fetch that found only the
+// marker (the last record of the partition) returned no record and the same offset, so the
+// fetcher asked again at once, for ever, and never moved past it.
+func TestBudgetFetcherStepsOverTransactionMarkers(t *testing.T) {
+	cfg, client := fetchCluster(t)
+	kc, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.TransactionalID("upstream"),
+		kgo.DefaultProduceTopic("in"), kgo.RequiredAcks(kgo.AllISRAcks()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := kc.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := kc.ProduceSync(ctx, &kgo.Record{Value: []byte("one")}, &kgo.Record{Value: []byte("two")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := kc.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	f := &budgetFetcher{cfg: cfg, client: client}
+	r, next, err := f.fetchRecords(ctx, 0, 1<<20, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.msgs) != 2 || string(r.msgs[0].Value) != "one" || string(r.msgs[1].Value) != "two" {
+		t.Fatalf("fetched %d records, want the transaction's two", len(r.msgs))
+	}
+	if next != 3 {
+		t.Fatalf("next offset %d after two records and their commit marker, want 3", next)
+	}
+	r, next, err = f.fetchRecords(ctx, 2, 1<<20, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.msgs) != 0 || next != 3 {
+		t.Fatalf("from the marker's offset: %d records, next %d; want none and 3", len(r.msgs), next)
 	}
 }
