@@ -91,6 +91,10 @@ const (
 	DefaultQueueCapacity   = 64
 	DefaultSessionTimeout  = 10 * time.Second
 	DefaultLagInterval     = 2 * time.Second
+	// DefaultInFlightBatches and DefaultInFlightBytes bound a partition's pipeline (see
+	// Config.InFlightBatches).
+	DefaultInFlightBatches = 2
+	DefaultInFlightBytes   = 4 << 20
 )
 
 // Config configures the consumer. A field left at zero takes its Default... constant.
@@ -120,6 +124,16 @@ type Config struct {
 	// records, not bytes: with records of up to 1 MiB it can hold up to that many MiB per
 	// partition.
 	QueueCapacity int
+	// InFlightBatches and InFlightBytes bound a partition's pipeline. A partition decides
+	// (and resolves) a batch while the events of the batches before it are in flight to
+	// Kafka: it holds at most InFlightBatches batches between fetching and
+	// acknowledgement (default 2: one decided while the one before it is published; 1
+	// decides and publishes one batch at a time), and it fetches no new batch while those
+	// it holds carry InFlightBytes bytes of keys, values and headers or more (default
+	// 4 MiB), so it holds at most InFlightBytes plus one batch (BatchMaxBytes). Events are
+	// still written one batch at a time, in input order, and offsets committed in order.
+	InFlightBatches int
+	InFlightBytes   int
 	// SessionTimeout is the group session timeout: a member that stops heartbeating is
 	// replaced after it.
 	SessionTimeout time.Duration
@@ -144,6 +158,8 @@ func (c *Config) defaults() {
 	setDefault(&c.BatchMaxWait, DefaultBatchMaxWait)
 	setDefault(&c.FetchMaxBytes, DefaultFetchMaxBytes)
 	setDefault(&c.QueueCapacity, DefaultQueueCapacity)
+	setDefault(&c.InFlightBatches, DefaultInFlightBatches)
+	setDefault(&c.InFlightBytes, DefaultInFlightBytes)
 	setDefault(&c.SessionTimeout, DefaultSessionTimeout)
 	setDefault(&c.LagInterval, DefaultLagInterval)
 	if c.Logger == nil {
