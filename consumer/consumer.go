@@ -95,6 +95,7 @@ const (
 	// Config.InFlightBatches).
 	DefaultInFlightBatches = 2
 	DefaultInFlightBytes   = 4 << 20
+	DefaultIdleBatchWait   = 250 * time.Microsecond
 )
 
 // Config configures the consumer. A field left at zero takes its Default... constant.
@@ -134,6 +135,11 @@ type Config struct {
 	// still written one batch at a time, in input order, and offsets committed in order.
 	InFlightBatches int
 	InFlightBytes   int
+	// IdleBatchWait replaces BatchMaxWait for a batch fetched while the partition has
+	// nothing in flight (default 250µs, at most BatchMaxWait): waiting to fill then only
+	// delays the records in hand, since nothing holds the publication back. While a batch
+	// is in flight, the next one waits BatchMaxWait to fill, so batches grow with the load.
+	IdleBatchWait time.Duration
 	// SessionTimeout is the group session timeout: a member that stops heartbeating is
 	// replaced after it.
 	SessionTimeout time.Duration
@@ -160,6 +166,8 @@ func (c *Config) defaults() {
 	setDefault(&c.QueueCapacity, DefaultQueueCapacity)
 	setDefault(&c.InFlightBatches, DefaultInFlightBatches)
 	setDefault(&c.InFlightBytes, DefaultInFlightBytes)
+	setDefault(&c.IdleBatchWait, DefaultIdleBatchWait)
+	c.IdleBatchWait = min(c.IdleBatchWait, c.BatchMaxWait)
 	setDefault(&c.SessionTimeout, DefaultSessionTimeout)
 	setDefault(&c.LagInterval, DefaultLagInterval)
 	if c.Logger == nil {

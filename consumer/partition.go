@@ -132,10 +132,13 @@ func (p *partition[B]) consume(life partitionLife, f fetcher) bool {
 	}
 	decided := make(chan *batch[B], cfg.InFlightBatches) // never full: it holds batches taken from free
 	acked := make(chan struct{}, 1)
-	var held atomic.Int64 // bytes of the batches handed to the publish stage, not acknowledged yet
+	var held atomic.Int64    // bytes of the batches handed to the publish stage, not acknowledged yet
+	var pending atomic.Int64 // batches handed to the publish stage, not acknowledged yet
+	idle := *cfg             // the batch settings while nothing is in flight
+	idle.BatchMaxWait = cfg.IdleBatchWait
 	var lost abandoned
 	published := make(chan bool, 1)
-	go func() { published <- p.publishAll(life, decided, free, acked, &held, &lost) }()
+	go func() { published <- p.publishAll(life, decided, free, acked, &held, &pending, &lost) }()
 
 	decidedAll := true
 	from := p.start // the first offset of the next batch, as far as commits go
@@ -144,7 +147,11 @@ func (p *partition[B]) consume(life partitionLife, f fetcher) bool {
 		if b == nil {
 			break
 		}
-		b.msgs = cfg.fetchBatch(life.fetch, p.id, f, b.msgs[:0])
+		fetch := cfg
+		if pending.Load() == 0 {
+			fetch = &idle
+		}
+		b.msgs = fetch.fetchBatch(life.fetch, p.id, f, b.msgs[:0])
 		n := len(b.msgs)
 		if n == 0 {
 			break
@@ -165,6 +172,7 @@ func (p *partition[B]) consume(life partitionLife, f fetcher) bool {
 			break
 		}
 		held.Add(int64(b.bytes))
+		pending.Add(1)
 		decided <- b
 	}
 	close(decided)
@@ -216,7 +224,7 @@ func (p *partition[B]) nextFree(life partitionLife, free <-chan *batch[B], acked
 // a batch is abandoned (life.work ended), the later ones are abandoned unsent. It
 // returns when decided is closed and drained, and reports whether every batch was
 // acknowledged.
-func (p *partition[B]) publishAll(life partitionLife, decided <-chan *batch[B], free chan<- *batch[B], acked chan<- struct{}, held *atomic.Int64, lost *abandoned) bool {
+func (p *partition[B]) publishAll(life partitionLife, decided <-chan *batch[B], free chan<- *batch[B], acked chan<- struct{}, held, pending *atomic.Int64, lost *abandoned) bool {
 	ok := true
 	for b := range decided {
 		if ok && p.publish(life.work, b) {
@@ -227,6 +235,8 @@ func (p *partition[B]) publishAll(life partitionLife, decided <-chan *batch[B], 
 			p.c.cfg.Observer.InFlight(-len(b.msgs))
 		}
 		held.Add(-int64(b.bytes))
+		pending.Add(-1)
+		b.release()
 		free <- b // never blocks: free has room for every batch
 		select {
 		case acked <- struct{}{}:
@@ -251,6 +261,15 @@ func (a *abandoned) add(first int64, records int) {
 		a.first = first
 	}
 	a.records += records
+}
+
+// release drops what b refers to of its records (their keys, values and headers), so
+// that a batch waiting to be reused keeps no record alive; it keeps its memory.
+func (b *batch[B]) release() {
+	clear(b.msgs)
+	clear(b.records)
+	clear(b.results)
+	clear(b.headers)
 }
 
 // decide fills b's records from its messages, decides them and prepares their events,

@@ -219,3 +219,39 @@ func TestStageHealthReportsThePartitionUntilBothStagesRecovered(t *testing.T) {
 		t.Fatalf("recovered %v; want the partition once, when both stages recovered", rec.recovered)
 	}
 }
+
+// TestPipelineWaitsToFillOnlyBehindABatchInFlight: a batch fetched while nothing is in
+// flight waits IdleBatchWait at most to fill; one fetched behind a batch in flight waits
+// BatchMaxWait.
+func TestPipelineWaitsToFillOnlyBehindABatchInFlight(t *testing.T) {
+	h := newHarness(0, 3, messages(0, 6, 1), func(c *Config) {
+		c.BatchMaxWait, c.IdleBatchWait = time.Hour, time.Minute
+	})
+	h.pub.gate = make(chan struct{})
+	stop, stopFetching := context.WithCancel(context.Background())
+	ok := h.run(t, Lifecycle{Stop: stop, Abandon: context.Background()}, context.Background(), func() {
+		eventually(t, "batch 2 decided while batch 1 is in flight", func() bool { return h.decidedBatches() == 2 })
+		close(h.pub.gate)
+		eventually(t, "offset 6 committed", func() bool { return h.p.committed.Load() == 6 })
+		stopFetching()
+	})
+	h.queue.mu.Lock()
+	calls := slices.Clone(h.queue.calls)
+	h.queue.mu.Unlock()
+	if !ok || len(calls) < 6 {
+		t.Fatalf("ok %v, %d fetches; want 2 batches of 3", ok, len(calls))
+	}
+	for i, c := range calls[:6] {
+		var want time.Duration // the first fetch of a batch waits as long as it takes
+		switch i {
+		case 1, 2:
+			want = time.Minute
+		case 4, 5:
+			want = time.Hour
+		}
+		wait := c.deadline.Sub(c.at)
+		if c.hasDeadline != (want > 0) || want > 0 && (wait > want || wait < want-time.Second) {
+			t.Errorf("fetch %d waited up to %v (deadline %v); want %v", i, wait, c.hasDeadline, want)
+		}
+	}
+}
