@@ -128,17 +128,19 @@ type Config struct {
 	// InFlightBatches and InFlightBytes bound a partition's pipeline. A partition decides
 	// (and resolves) a batch while the events of the batches before it are in flight to
 	// Kafka: it holds at most InFlightBatches batches between fetching and
-	// acknowledgement (default 2: one decided while the one before it is published; 1
-	// decides and publishes one batch at a time), and it fetches no new batch while those
-	// it holds carry InFlightBytes bytes of keys, values and headers or more (default
-	// 4 MiB), so it holds at most InFlightBytes plus one batch (BatchMaxBytes). Events are
-	// still written one batch at a time, in input order, and offsets committed in order.
+	// acknowledgement (DefaultInFlightBatches: one decided while the one before it is
+	// published; 1 decides and publishes one batch at a time), and it fetches no new batch
+	// while those it holds carry InFlightBytes bytes of keys, values and headers or more
+	// (DefaultInFlightBytes), so it holds at most InFlightBytes plus one batch
+	// (BatchMaxBytes). Events are still written one batch at a time, in input order, and
+	// offsets committed in order.
 	InFlightBatches int
 	InFlightBytes   int
 	// IdleBatchWait replaces BatchMaxWait for a batch fetched while the partition has
-	// nothing in flight (default 250µs, at most BatchMaxWait): waiting to fill then only
-	// delays the records in hand, since nothing holds the publication back. While a batch
-	// is in flight, the next one waits BatchMaxWait to fill, so batches grow with the load.
+	// nothing in flight (DefaultIdleBatchWait, at most BatchMaxWait): waiting to fill then
+	// only delays the records in hand, since nothing holds the publication back. While a
+	// batch is in flight, the next one waits BatchMaxWait to fill, so batches grow with the
+	// load.
 	IdleBatchWait time.Duration
 	// SessionTimeout is the group session timeout: a member that stops heartbeating is
 	// replaced after it.
