@@ -136,11 +136,11 @@ type Config struct {
 	// offsets committed in order.
 	InFlightBatches int
 	InFlightBytes   int
-	// IdleBatchWait replaces BatchMaxWait for a batch fetched while the partition has
-	// nothing in flight (DefaultIdleBatchWait, at most BatchMaxWait): waiting to fill then
-	// only delays the records in hand, since nothing holds the publication back. While a
-	// batch is in flight, the next one waits BatchMaxWait to fill, so batches grow with the
-	// load.
+	// IdleBatchWait replaces BatchMaxWait for a batch whose first record arrives while the
+	// partition has nothing in flight (DefaultIdleBatchWait, at most BatchMaxWait):
+	// waiting to fill then only delays the records in hand, since nothing holds their
+	// publication back. While a batch is in flight, the next one waits BatchMaxWait to
+	// fill, so batches grow with the load.
 	IdleBatchWait time.Duration
 	// SessionTimeout is the group session timeout: a member that stops heartbeating is
 	// replaced after it.

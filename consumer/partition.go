@@ -134,8 +134,8 @@ func (p *partition[B]) consume(life partitionLife, f fetcher) bool {
 	acked := make(chan struct{}, 1)
 	var held atomic.Int64    // bytes of the batches handed to the publish stage, not acknowledged yet
 	var pending atomic.Int64 // batches handed to the publish stage, not acknowledged yet
-	idle := *cfg             // the batch settings while nothing is in flight
-	idle.BatchMaxWait = cfg.IdleBatchWait
+	fill := &fillWait{f: f, pending: &pending, wait: cfg.IdleBatchWait}
+	defer fill.end()
 	var lost abandoned
 	published := make(chan bool, 1)
 	go func() { published <- p.publishAll(life, decided, free, acked, &held, &pending, &lost) }()
@@ -147,11 +147,8 @@ func (p *partition[B]) consume(life partitionLife, f fetcher) bool {
 		if b == nil {
 			break
 		}
-		fetch := cfg
-		if pending.Load() == 0 {
-			fetch = &idle
-		}
-		b.msgs = fetch.fetchBatch(life.fetch, p.id, f, b.msgs[:0])
+		fill.next()
+		b.msgs = cfg.fetchBatch(life.fetch, p.id, fill, b.msgs[:0])
 		n := len(b.msgs)
 		if n == 0 {
 			break
@@ -190,6 +187,59 @@ func (p *partition[B]) consume(life partitionLife, f fetcher) bool {
 		}
 	}
 	return decidedAll && publishedAll
+}
+
+// fillWait is the partition's fetcher as a batch sees it: when the partition has nothing
+// in flight as the first record of a batch arrives, the batch waits IdleBatchWait at most
+// to fill, instead of BatchMaxWait, since waiting then only delays the records in hand.
+// While a batch is in flight, the next one cannot be published before it anyway, so it
+// waits BatchMaxWait to fill, and batches grow with the load.
+type fillWait struct {
+	f       fetcher
+	pending *atomic.Int64 // batches in flight
+	wait    time.Duration
+
+	started bool      // the batch has its first record
+	short   bool      // the batch waits until deadline at most
+	at      time.Time // when the first record arrived
+	// parent is the context of the fetches filling the batch (one per batch), ctx the
+	// same cut at the batch's short deadline.
+	parent, ctx context.Context
+	cancel      context.CancelFunc
+}
+
+// next starts a new batch.
+func (w *fillWait) next() {
+	w.end()
+	w.started, w.short = false, false
+}
+
+// end releases the deadline of the batch.
+func (w *fillWait) end() {
+	if w.cancel != nil {
+		w.cancel()
+		w.parent, w.ctx, w.cancel = nil, nil, nil
+	}
+}
+
+// FetchMessage fetches the next record of the batch.
+func (w *fillWait) FetchMessage(ctx context.Context) (kafka.Message, error) {
+	if !w.started {
+		m, err := w.f.FetchMessage(ctx)
+		if err == nil {
+			w.started, w.short, w.at = true, w.pending.Load() == 0, time.Now()
+		}
+		return m, err
+	}
+	if !w.short {
+		return w.f.FetchMessage(ctx)
+	}
+	if ctx != w.parent {
+		w.end()
+		w.parent = ctx
+		w.ctx, w.cancel = context.WithDeadline(ctx, w.at.Add(w.wait))
+	}
+	return w.f.FetchMessage(w.ctx)
 }
 
 // nextFree returns a batch to fill once the partition holds fewer than InFlightBatches
