@@ -147,8 +147,9 @@ type Config struct {
 
 	// BatchMaxRecords is the most records decided as one batch; 1 to 100000.
 	BatchMaxRecords int `envconfig:"ORDERGATE_BATCH_MAX_RECORDS" default:"1000" desc:"count: records per batch at most, 1 to 100000"`
-	// BatchMaxWait is how long a batch waits to fill before it is decided;
-	// > 0.
+	// BatchMaxWait is how long a batch waits to fill before it is decided, while
+	// the batch before it is in flight (with nothing in flight, at most
+	// consumer.DefaultIdleBatchWait); > 0.
 	BatchMaxWait time.Duration `envconfig:"ORDERGATE_BATCH_MAX_WAIT" default:"2ms" desc:"duration: how long a batch waits to fill"`
 	// RetryMaxBackoff caps the backoff between retries; retries never stop.
 	// > 0.

@@ -37,9 +37,13 @@ type budgetFetcher struct {
 	ended  sync.WaitGroup
 
 	// Owned by the loop's goroutine.
-	cur    fetched // the response being handed out
-	next   int     // index in cur.msgs of the next record to hand out
-	handed []held  // records handed out and not released, in offset order
+	cur  fetched // the response being handed out
+	next int     // index in cur.msgs of the next record to hand out
+
+	// handed is written by the loop (FetchMessage) and by the partition's publish stage
+	// (done), which gives a batch's bytes back once its events are acknowledged.
+	mu     sync.Mutex
+	handed []held // records handed out and not released, in offset order
 }
 
 // fetched is one fetch's records and the bytes they hold in the budget, or its error.
@@ -85,7 +89,9 @@ func (f *budgetFetcher) FetchMessage(ctx context.Context) (kafka.Message, error)
 		}
 	}
 	m := f.cur.msgs[f.next]
+	f.mu.Lock()
 	f.handed = append(f.handed, held{offset: m.Offset, cost: f.cur.costs[f.next]})
+	f.mu.Unlock()
 	f.cur.msgs[f.next] = kafka.Message{} // the loop holds it now
 	f.next++
 	return m, nil
@@ -96,10 +102,12 @@ func (f *budgetFetcher) FetchMessage(ctx context.Context) (kafka.Message, error)
 func (f *budgetFetcher) done(next int64) {
 	var n int64
 	i := 0
+	f.mu.Lock()
 	for ; i < len(f.handed) && f.handed[i].offset < next; i++ {
 		n += f.handed[i].cost
 	}
 	f.handed = f.handed[:copy(f.handed, f.handed[i:])]
+	f.mu.Unlock()
 	f.budget.release(n)
 }
 

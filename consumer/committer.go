@@ -142,7 +142,7 @@ func (k *committer) run(ctx context.Context) {
 			return
 		case <-k.wake:
 		}
-		_, _ = k.cfg.retryStep(ctx, "commit", "offset commit failed, retrying", func(context.Context) error { return k.commitOnce() })
+		_, _ = k.cfg.retryStep(ctx, k.cfg.Health, "commit", "offset commit failed, retrying", func(context.Context) error { return k.commitOnce() })
 	}
 }
 

@@ -92,6 +92,11 @@ const (
 	DefaultFetchBudget     = 8 << 20
 	DefaultSessionTimeout  = 10 * time.Second
 	DefaultLagInterval     = 2 * time.Second
+	// DefaultInFlightBatches and DefaultInFlightBytes bound a partition's pipeline (see
+	// Config.InFlightBatches).
+	DefaultInFlightBatches = 2
+	DefaultInFlightBytes   = 4 << 20
+	DefaultIdleBatchWait   = 250 * time.Microsecond
 )
 
 // Config configures the consumer. A field left at zero takes its Default... constant.
@@ -128,6 +133,23 @@ type Config struct {
 	// FetchMaxWait is how long the broker holds a fetch while the partition has no new
 	// record. Default DefaultFetchMaxWait.
 	FetchMaxWait time.Duration
+	// InFlightBatches and InFlightBytes bound a partition's pipeline. A partition decides
+	// (and resolves) a batch while the events of the batches before it are in flight to
+	// Kafka: it holds at most InFlightBatches batches between fetching and
+	// acknowledgement (DefaultInFlightBatches: one decided while the one before it is
+	// published; 1 decides and publishes one batch at a time), and it fetches no new batch
+	// while those it holds carry InFlightBytes bytes of keys, values and headers or more
+	// (DefaultInFlightBytes), so it holds at most InFlightBytes plus one batch
+	// (BatchMaxBytes). Events are still written one batch at a time, in input order, and
+	// offsets committed in order.
+	InFlightBatches int
+	InFlightBytes   int
+	// IdleBatchWait replaces BatchMaxWait for a batch whose first record arrives while the
+	// partition has nothing in flight (DefaultIdleBatchWait, at most BatchMaxWait):
+	// waiting to fill then only delays the records in hand, since nothing holds their
+	// publication back. While a batch is in flight, the next one waits BatchMaxWait to
+	// fill, so batches grow with the load.
+	IdleBatchWait time.Duration
 	// SessionTimeout is the group session timeout: a member that stops heartbeating is
 	// replaced after it.
 	SessionTimeout time.Duration
@@ -153,6 +175,10 @@ func (c *Config) defaults() {
 	setDefault(&c.FetchMaxBytes, DefaultFetchMaxBytes)
 	setDefault(&c.FetchMaxWait, DefaultFetchMaxWait)
 	setDefault(&c.FetchBudget, DefaultFetchBudget)
+	setDefault(&c.InFlightBatches, DefaultInFlightBatches)
+	setDefault(&c.InFlightBytes, DefaultInFlightBytes)
+	setDefault(&c.IdleBatchWait, DefaultIdleBatchWait)
+	c.IdleBatchWait = min(c.IdleBatchWait, c.BatchMaxWait)
 	setDefault(&c.SessionTimeout, DefaultSessionTimeout)
 	setDefault(&c.LagInterval, DefaultLagInterval)
 	if c.Logger == nil {

@@ -13,21 +13,6 @@ type fetcher interface {
 	FetchMessage(ctx context.Context) (kafka.Message, error)
 }
 
-// release lets go of the records of a batch that is done (every event acknowledged), up
-// to offset next: the memory reused from batch to batch (msgs, the records, their headers)
-// no longer points at their keys, values and headers, and their bytes go back to the fetch
-// budget when f holds them (budgetFetcher). Without the first part, each partition would
-// keep its last batch alive until the next one overwrote it: with 1 MiB records on 128
-// partitions, over 200 MiB beyond the budget.
-func (p *partition[B]) release(f fetcher, msgs []kafka.Message, next int64) {
-	clear(msgs)
-	clear(p.records[:min(len(msgs), len(p.records))])
-	clear(p.headers)
-	if b, ok := f.(*budgetFetcher); ok {
-		b.done(next)
-	}
-}
-
 // fetchFirst returns the first record of a batch, waiting as long as it takes; it reports
 // false when ctx ended first. A failed fetch is counted (CauseKafkaFetch), logged,
 // reported to Health as the partition's FetchSignal, and tried again after a backoff; the

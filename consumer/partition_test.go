@@ -53,12 +53,17 @@ type fakeBatch struct {
 	sent    bool
 }
 
-// fakePublisher sends batches, failing while failing > 0.
+// fakePublisher sends batches, failing while failing > 0. When gate is set, each Send
+// waits for a value from it (or for its context) before it goes on.
 type fakePublisher struct {
 	mu       sync.Mutex
 	failing  int
 	prepared int
 	sent     [][]int64 // the offsets of each batch sent
+	gate     chan struct{}
+	started  [][]int64 // the offsets of each Send call
+	sending  int       // Send calls under way
+	most     int       // the most Send calls under way at once
 }
 
 func (f *fakePublisher) PrepareInto(reuse *fakeBatch, results []processor.Result) *fakeBatch {
@@ -72,16 +77,34 @@ func (f *fakePublisher) PrepareInto(reuse *fakeBatch, results []processor.Result
 	return reuse
 }
 
-func (f *fakePublisher) Send(_ context.Context, b *fakeBatch) error {
+func (f *fakePublisher) Send(ctx context.Context, b *fakeBatch) error {
+	var offs []int64
+	for _, r := range b.results {
+		offs = append(offs, r.Record.Source.Offset)
+	}
+	f.mu.Lock()
+	f.started = append(f.started, offs)
+	f.sending++
+	f.most = max(f.most, f.sending)
+	gate := f.gate
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.sending--
+		f.mu.Unlock()
+	}()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.failing != 0 {
 		f.failing--
 		return causeError("kafka_produce")
-	}
-	var offs []int64
-	for _, r := range b.results {
-		offs = append(offs, r.Record.Source.Offset)
 	}
 	f.sent = append(f.sent, offs)
 	b.sent = true
@@ -100,10 +123,13 @@ type harness struct {
 	queue *queue
 }
 
-func newHarness(start int64, batchMax int, items []any) *harness {
+func newHarness(start int64, batchMax int, items []any, options ...func(*Config)) *harness {
 	h := &harness{rec: newRecorder(), proc: &fakeProcessor{}, pub: &fakePublisher{}, c2: &commits{}, queue: &queue{items: items}}
 	cfg := testConfig(h.rec)
 	cfg.BatchMaxRecords, cfg.BatchMaxWait = batchMax, time.Millisecond
+	for _, o := range options {
+		o(cfg)
+	}
 	h.c = New(*cfg, h.proc, h.pub)
 	h.k = newCommitter(&h.c.cfg, h.c2.commit)
 	h.p = &partition[*fakeBatch]{c: h.c, k: h.k, id: 0, start: start}
