@@ -43,15 +43,21 @@ func tracingVars(setting, sink string) []string {
 	}
 }
 
+// tuning are the worker's variables that pass from the bench's environment to the phases,
+// to measure their effect (ORDERGATE_BATCH_MAX_RECORDS=250 ordergate bench): the batch
+// size and the memory limit, which trade memory for speed (performance.md, Sizing).
+var tuning = map[string]bool{"ORDERGATE_BATCH_MAX_RECORDS": true, "ORDERGATE_BATCH_MAX_WAIT": true,
+	"ORDERGATE_MEMORY_LIMIT": true}
+
 // inherited reports whether a variable of the bench's environment passes to a phase's
-// process: not ORDERGATE_* (each phase has its own), nor the OTEL_* variables that turn
+// process: not ORDERGATE_* (each phase has its own) but the tuning ones, nor the OTEL_* variables that turn
 // tracing on or off or choose its exporter and sampler (tracing is a phase's setting, not
 // the shell's); the SDK's tuning (OTEL_BSP_*, OTEL_EXPORTER_OTLP_COMPRESSION...) passes, to
 // measure its effect.
 func inherited(kv string) bool {
 	name, _, _ := strings.Cut(kv, "=")
 	if strings.HasPrefix(name, "ORDERGATE_") {
-		return false
+		return tuning[name]
 	}
 	switch {
 	case strings.HasPrefix(name, "OTEL_EXPORTER_OTLP_") && (strings.HasSuffix(name, "ENDPOINT") || strings.HasSuffix(name, "PROTOCOL")),
