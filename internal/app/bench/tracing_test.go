@@ -8,7 +8,7 @@ func TestTracingIsAPhasesSetting(t *testing.T) {
 		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://c:4318/v1/traces": false, "OTEL_EXPORTER_OTLP_PROTOCOL=grpc": false,
 		"OTEL_TRACES_SAMPLER=always_on": false, "OTEL_TRACES_EXPORTER=otlp": false, "OTEL_SDK_DISABLED=true": false,
 		"OTEL_BSP_MAX_EXPORT_BATCH_SIZE=2048": true,
-		"ORDERGATE_BATCH_MAX_RECORDS=250": true, "ORDERGATE_MEMORY_LIMIT=128MiB": true, "ORDERGATE_KAFKA_BROKERS=b:9092": false, "OTEL_EXPORTER_OTLP_COMPRESSION=gzip": true, "PATH=/bin": true,
+		"ORDERGATE_BATCH_MAX_RECORDS=250":     true, "ORDERGATE_MEMORY_LIMIT=128MiB": true, "ORDERGATE_KAFKA_BROKERS=b:9092": false, "OTEL_EXPORTER_OTLP_COMPRESSION=gzip": true, "PATH=/bin": true,
 	} {
 		if inherited(kv) != want {
 			t.Errorf("%s passed on: %v, want %v", kv, !want, want)
