@@ -160,7 +160,7 @@ type Config struct {
 
 	// MemoryLimit is the memory the worker may use, at least 32MiB; unset, the
 	// container's cgroup limit applies (see EffectiveMemoryLimit). `run` gives
-	// MemoryLimitFraction of it to the Go runtime as its soft limit.
+	// MemoryLimitFraction of it, less UntrackedMemory, to the Go runtime as its soft limit.
 	MemoryLimit ByteSize `envconfig:"ORDERGATE_MEMORY_LIMIT" desc:"bytes or 512MiB, 1GiB, 2Gi: memory the worker may use; unset: the cgroup's limit, if any"`
 }
 

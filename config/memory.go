@@ -22,11 +22,17 @@ type ByteSize int64
 // without pause.
 const minMemoryLimit = 32 << 20
 
-// MemoryLimitFraction is the share of the memory limit given to the Go
-// runtime as its soft limit (runtime/debug.SetMemoryLimit): the rest is the
-// margin for what the Go runtime does not count (thread stacks outside the
-// heap, the binary's mapped text) and for the collector's lag.
+// MemoryLimitFraction is the share of the memory limit, less UntrackedMemory,
+// given to the Go runtime as its soft limit (runtime/debug.SetMemoryLimit):
+// the rest is the margin for the collector's lag.
 const MemoryLimitFraction = 0.9
+
+// UntrackedMemory is what the process's RSS holds that the Go runtime's
+// memory limit does not count, taken off the limit before MemoryLimitFraction:
+// the binary's mapped text and data (a 35 MiB binary) and thread stacks. With
+// 90% of the whole limit, a worker at full speed under a 128MiB limit peaked at
+// 132 MiB of RSS (issue 18).
+const UntrackedMemory = 16 << 20
 
 // byteUnits are the suffixes ByteSize reads, longest first so that "MiB" is
 // not read as "Mi" followed by "B".
@@ -93,9 +99,12 @@ type MemoryLimit struct {
 }
 
 // GoSoftLimit is the soft limit for the Go runtime: MemoryLimitFraction of
-// the limit, or 0 when there is no limit.
+// the limit less UntrackedMemory, or 0 when there is no limit.
 func (m MemoryLimit) GoSoftLimit() int64 {
-	return int64(float64(m.Bytes) * MemoryLimitFraction)
+	if m.Bytes == 0 {
+		return 0
+	}
+	return int64(float64(int64(m.Bytes)-UntrackedMemory) * MemoryLimitFraction)
 }
 
 // The share of a memory limit given to fetched records (see MemoryLimit.FetchBudget).

@@ -147,10 +147,10 @@ func TestEffectiveMemoryLimit(t *testing.T) {
 	}
 }
 
-func TestGoSoftLimitIsNinetyPercent(t *testing.T) {
+func TestGoSoftLimitIsNinetyPercentOfTheTrackedMemory(t *testing.T) {
 	t.Parallel()
-	if got := (MemoryLimit{Bytes: 1000 << 20}).GoSoftLimit(); got != 900<<20 {
-		t.Errorf("soft limit of 1000MiB = %d, want %d", got, 900<<20)
+	if got := (MemoryLimit{Bytes: 1016 << 20}).GoSoftLimit(); got != 900<<20 {
+		t.Errorf("soft limit of 1016MiB = %d, want %d (90%% of what 16MiB leave)", got, 900<<20)
 	}
 	if got := (MemoryLimit{}).GoSoftLimit(); got != 0 {
 		t.Errorf("soft limit without a limit = %d, want 0", got)
