@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"sync"
 	"time"
 
@@ -21,6 +22,14 @@ const recordOverhead = 128
 // Reader did with its ReadBatchTimeout.
 const fetchTimeout = 10 * time.Second
 
+// maxFetchTimeout is how far a partition's fetch timeout grows after fetches that timed
+// out. A fetch response is read whole, and Kafka returns a first record batch whole
+// whatever the fetch's limit: on a slow link (the fault suite's 1 KB/s) a batch of a
+// hundred records outlasts fetchTimeout, and the same fetch asked again with the same
+// timeout would never arrive. Each timeout doubles the partition's timeout up to this;
+// an answer brings it back to fetchTimeout.
+const maxFetchTimeout = 5 * time.Minute
+
 // budgetFetcher fetches one partition with fetch requests of its own (kafka.Client.Fetch)
 // and takes the bytes of each fetch from the consumer's budget before sending it. The
 // bytes of a record stay taken until the partition's loop releases it (done), or until
@@ -31,6 +40,7 @@ type budgetFetcher struct {
 	budget    *budget
 	client    *kafka.Client
 	partition int
+	timeout   time.Duration // of the next fetch beyond its MaxWait (run's goroutine only)
 
 	out    chan fetched // responses, in offset order; one waits here at most
 	cancel context.CancelFunc
@@ -150,6 +160,7 @@ func (f *budgetFetcher) run(ctx context.Context, offset int64) {
 			offset = first
 		}
 		r, next, err := f.fetch(ctx, offset, idle)
+		f.timeout = nextFetchTimeout(f.timeout, err, ctx.Err() != nil)
 		switch {
 		case err == nil:
 			offset = next
@@ -232,7 +243,7 @@ func (f *budgetFetcher) fetch(ctx context.Context, offset int64, idle bool) (fet
 
 func (f *budgetFetcher) fetchRecords(ctx context.Context, offset, maxBytes int64, wait time.Duration) (fetched, int64, error) {
 	cfg := f.cfg
-	rctx, cancel := context.WithTimeout(ctx, wait+fetchTimeout)
+	rctx, cancel := context.WithTimeout(ctx, wait+max(f.timeout, fetchTimeout))
 	defer cancel()
 	resp, err := f.client.Fetch(rctx, &kafka.FetchRequest{
 		Topic: cfg.Topic, Partition: f.partition, Offset: offset,
@@ -273,6 +284,23 @@ func (f *budgetFetcher) fetchRecords(ctx context.Context, offset, maxBytes int64
 		r.costs = append(r.costs, cost)
 		next = rec.Offset + 1
 	}
+}
+
+// nextFetchTimeout returns the timeout of a partition's next fetch after one that ended
+// with err (stopped: the fetcher's own context ended): doubled, up to maxFetchTimeout,
+// after a timeout, fetchTimeout again after an answer, unchanged otherwise.
+func nextFetchTimeout(current time.Duration, err error, stopped bool) time.Duration {
+	current = max(current, fetchTimeout)
+	var ne net.Error
+	switch {
+	case err == nil:
+		return fetchTimeout
+	case stopped:
+		return current
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return min(2*current, maxFetchTimeout)
+	}
+	return current
 }
 
 // pastControlBatches returns next moved past the control batches (the commit and abort

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"os"
 	"testing"
 	"time"
 
@@ -170,5 +173,31 @@ func TestBudgetFetcherStepsOverTransactionMarkers(t *testing.T) {
 	}
 	if len(r.msgs) != 0 || next != 3 {
 		t.Fatalf("from the marker's offset: %d records, next %d; want none and 3", len(r.msgs), next)
+	}
+}
+
+// TestFetchTimeoutGrowsOnASlowLink: a fetch that timed out is asked again with twice the
+// timeout, up to maxFetchTimeout, and an answer brings it back; with a fixed timeout, a
+// record batch that takes longer than it to arrive (the fault suite's 1 KB/s) never did.
+func TestFetchTimeoutGrowsOnASlowLink(t *testing.T) {
+	timedOut := fmt.Errorf("kafka.(*Client).Fetch: %w", context.DeadlineExceeded)
+	d := nextFetchTimeout(0, timedOut, false)
+	if d != 2*fetchTimeout {
+		t.Fatalf("after a first timeout: %v, want %v", d, 2*fetchTimeout)
+	}
+	for range 10 {
+		d = nextFetchTimeout(d, &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}, false)
+	}
+	if d != maxFetchTimeout {
+		t.Fatalf("after eleven timeouts: %v, want the cap %v", d, maxFetchTimeout)
+	}
+	if got := nextFetchTimeout(d, errors.New("connection refused"), false); got != d {
+		t.Errorf("another error changed the timeout: %v", got)
+	}
+	if got := nextFetchTimeout(d, timedOut, true); got != d {
+		t.Errorf("a stop changed the timeout: %v", got)
+	}
+	if got := nextFetchTimeout(d, nil, false); got != fetchTimeout {
+		t.Errorf("after an answer: %v, want %v", got, fetchTimeout)
 	}
 }
