@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -164,7 +166,16 @@ func cmdBenchCeiling(args []string, e *env) int {
 	if _, err := fs.parse(args); err != nil {
 		return status(err)
 	}
-	stop, err := startProfiles(*cpuProfile, "")
+	return runBenchProcess(e, "bench-ceiling", *cpuProfile, func(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+		return bench.Ceiling(ctx, cfg, log)
+	})
+}
+
+// runBenchProcess is the life of a bench phase process that is not the worker: a CPU
+// profile to cpuProfile (none when empty), the configuration the bench gave it, a logger,
+// and run until it returns or a signal ends its context.
+func runBenchProcess(e *env, name, cpuProfile string, run func(context.Context, config.Config, *slog.Logger) error) int {
+	stop, err := startProfiles(cpuProfile, "")
 	if err != nil {
 		return exitUsage
 	}
@@ -174,11 +185,10 @@ func cmdBenchCeiling(args []string, e *env) int {
 		fmt.Fprintln(e.stderr, "ordergate:", err)
 		return exitUsage
 	}
-	log := worker.NewLogger(cfg, e.stderr)
 	ctx, stopSignals := signalContext(e, nil)
 	defer stopSignals()
-	if err := bench.Ceiling(ctx, cfg, log); err != nil {
-		fmt.Fprintln(e.stderr, "ordergate bench-ceiling:", err)
+	if err := run(ctx, cfg, worker.NewLogger(cfg, e.stderr)); err != nil {
+		fmt.Fprintf(e.stderr, "ordergate %s: %v\n", name, err)
 		return exitFailure
 	}
 	return exitOK
@@ -265,26 +275,11 @@ func cmdBenchPassthrough(args []string, e *env) int {
 	if _, err := fs.parse(args); err != nil {
 		return status(err)
 	}
-	stop, err := startProfiles(*cpuProfile, "")
-	if err != nil {
-		return exitUsage
-	}
-	defer stop()
-	cfg, _, err := config.Load()
-	if err != nil {
-		fmt.Fprintln(e.stderr, "ordergate:", err)
-		return exitUsage
-	}
-	log := worker.NewLogger(cfg, e.stderr)
-	ctx, stopSignals := signalContext(e, nil)
-	defer stopSignals()
-	s := bench.PassthroughSettings{QueueCapacity: *queue, MinBytes: *minBytes, MaxBytes: *maxBytes, MaxWait: *maxWait,
-		ReadBatch: *readBatch, ReadWait: *readWait, BatchSize: *batchSize, BatchBytes: *batchBytes, BatchTimeout: *batchTimeout,
-		RequiredAcks: *acks, Compression: cfg.KafkaCompressionCodec(), Pad: *pad}
-	t := bench.PassthroughTarget{Brokers: cfg.KafkaBrokers, Group: cfg.KafkaGroupID, Input: cfg.TopicRequests, Output: cfg.TopicAccepted}
-	if err := bench.Passthrough(ctx, t, s, log); err != nil {
-		fmt.Fprintln(e.stderr, "ordergate bench-passthrough:", err)
-		return exitFailure
-	}
-	return exitOK
+	return runBenchProcess(e, "bench-passthrough", *cpuProfile, func(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+		s := bench.PassthroughSettings{QueueCapacity: *queue, MinBytes: *minBytes, MaxBytes: *maxBytes, MaxWait: *maxWait,
+			ReadBatch: *readBatch, ReadWait: *readWait, BatchSize: *batchSize, BatchBytes: *batchBytes, BatchTimeout: *batchTimeout,
+			RequiredAcks: *acks, Compression: cfg.KafkaCompressionCodec(), Pad: *pad}
+		t := bench.PassthroughTarget{Brokers: cfg.KafkaBrokers, Group: cfg.KafkaGroupID, Input: cfg.TopicRequests, Output: cfg.TopicAccepted}
+		return bench.Passthrough(ctx, t, s, log)
+	})
 }
