@@ -43,6 +43,10 @@ type Publisher[B any] interface {
 	// Send writes the records of b not acknowledged yet, and returns nil once every one
 	// is. Every error is transient: the consumer retries.
 	Send(ctx context.Context, b B) error
+	// Release is called once every record of b is acknowledged, or b is abandoned: b
+	// is kept for the partition's next PrepareInto, and should hold nothing meanwhile
+	// (memory returns to what every partition draws from, no reference to the records).
+	Release(b B)
 }
 
 // Health is told when a partition starts and stops retrying, and when the consumer's own

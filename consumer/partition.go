@@ -276,6 +276,7 @@ func (p *partition[B]) publishAll(life partitionLife, decided <-chan *batch[B], 
 		}
 		held.Add(-int64(b.bytes))
 		pending.Add(-1)
+		p.c.pub.Release(b.pub)
 		b.release()
 		free <- b // never blocks: free has room for every batch
 		select {

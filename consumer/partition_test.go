@@ -62,6 +62,8 @@ type fakePublisher struct {
 	sent     [][]int64 // the offsets of each batch sent
 	gate     chan struct{}
 	started  [][]int64 // the offsets of each Send call
+	released int       // Release calls
+	early    int       // Release calls on a batch neither sent nor abandoned
 	sending  int       // Send calls under way
 	most     int       // the most Send calls under way at once
 }
@@ -75,6 +77,16 @@ func (f *fakePublisher) PrepareInto(reuse *fakeBatch, results []processor.Result
 	}
 	reuse.results, reuse.sent = results, false
 	return reuse
+}
+
+func (f *fakePublisher) Release(b *fakeBatch) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.released++
+	if !b.sent && f.gate == nil && f.failing == 0 {
+		f.early++
+	}
+	b.results = nil
 }
 
 func (f *fakePublisher) Send(ctx context.Context, b *fakeBatch) error {
@@ -198,6 +210,9 @@ func TestPartitionHandsEachBatchOnAndCommitsIt(t *testing.T) {
 	}
 	if !slices.Equal(sizes, []int{3, 3, 1}) || len(h.pub.sent) != 3 || h.pub.prepared != 3 {
 		t.Errorf("batches of %v, %d prepared, %d sent; want 3, 3, 1, each prepared and sent once", sizes, h.pub.prepared, len(h.pub.sent))
+	}
+	if h.pub.released != 3 || h.pub.early != 0 {
+		t.Errorf("%d batches released, %d of them before they were sent; want each of the 3 released once sent", h.pub.released, h.pub.early)
 	}
 	var last []int64
 	for _, c := range h.c2.sent() {

@@ -27,6 +27,7 @@ func (s slowProcessor) Process(_ context.Context, in []order.Record, out []proce
 type slowPublisher struct{ d time.Duration }
 
 func (slowPublisher) PrepareInto(_ struct{}, _ []processor.Result) struct{} { return struct{}{} }
+func (slowPublisher) Release(struct{})                                      {}
 func (s slowPublisher) Send(context.Context, struct{}) error {
 	time.Sleep(s.d)
 	return nil

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/segmentio/kafka-go"
 
@@ -173,7 +174,6 @@ type Batch struct {
 	acked   []bool
 	pending int
 	builder event.Builder
-	headers []kafka.Header // backing array of the messages' headers
 	// Scratch of write, reused from call to call and from batch to batch: the messages of
 	// one writer, the indexes of each writer's records, the answers.
 	sendMsgs []kafka.Message
@@ -203,12 +203,27 @@ func (p *Publisher) PrepareInto(b *Batch, results []processor.Result) *Batch {
 	b.acked = resize(b.acked, n)
 	clear(b.acked)
 	b.pending = n
-	b.headers = b.headers[:0]
 	b.builder.Reset()
 	for i := range results {
 		p.prepare(b, i, KindEvent, "")
 	}
 	return b
+}
+
+// Release gives back what a batch whose records are all acknowledged (or abandoned)
+// holds: its events' memory returns to the pool the next batches of every partition draw
+// from, and it keeps no reference to its records (their keys, values and headers), so a
+// batch waiting to be reused holds only its own slices.
+func (p *Publisher) Release(b *Batch) {
+	if b == nil {
+		return
+	}
+	clear(b.msgs)
+	clear(b.sendMsgs)
+	b.msgs, b.sendMsgs = b.msgs[:0], b.sendMsgs[:0]
+	b.results = nil
+	b.pending = 0
+	b.builder.Release()
 }
 
 // prepare builds record i of the batch as kind, or the next kind when it does not fit its
@@ -222,7 +237,7 @@ func (p *Publisher) prepare(b *Batch, i int, kind Kind, reason string) {
 			topic = p.topics.Accepted
 		}
 		limit := p.LimitOf(topic)
-		msg := kafka.Message{Topic: topic, Key: ev.Key, Value: ev.Value, Headers: b.kafkaHeaders(ev.Headers)}
+		msg := kafka.Message{Topic: topic, Key: ev.Key, Value: ev.Value, Headers: kafkaHeaders(ev.Headers)}
 		if size(&msg) <= limit {
 			b.msgs[i], b.kinds[i] = msg, kind
 			return
@@ -231,7 +246,7 @@ func (p *Publisher) prepare(b *Batch, i int, kind Kind, reason string) {
 		kind++
 	}
 	dl := event.BuildDeadLetter(r.Record, event.ID(r.Record), reason)
-	b.msgs[i] = kafka.Message{Topic: p.topics.DLQ, Key: dl.Key, Value: dl.Value, Headers: b.kafkaHeaders(dl.Headers)}
+	b.msgs[i] = kafka.Message{Topic: p.topics.DLQ, Key: dl.Key, Value: dl.Value, Headers: kafkaHeaders(dl.Headers)}
 	b.kinds[i] = KindDLQ
 }
 
@@ -243,17 +258,18 @@ func resize[T any](s []T, n int) []T {
 	return make([]T, n)
 }
 
-// kafkaHeaders converts headers into the batch's backing array (one allocation for the
-// headers of the whole batch).
-func (b *Batch) kafkaHeaders(hs []order.Header) []kafka.Header {
-	if cap(b.headers)-len(b.headers) < len(hs) {
-		b.headers = make([]kafka.Header, 0, max(len(hs)*(len(b.results)+1), 64))
+// The events' headers are handed to kafka-go as they are, without a copy (a copy cost a
+// slice of 8 headers per event in every batch in flight): kafka.Header and order.Header
+// have the same fields, which this conversion checks at compile time, hence the same
+// layout.
+var _ = kafka.Header(order.Header{})
+
+// kafkaHeaders returns hs as kafka-go headers, sharing their memory.
+func kafkaHeaders(hs []order.Header) []kafka.Header {
+	if len(hs) == 0 {
+		return nil
 	}
-	start := len(b.headers)
-	for _, h := range hs {
-		b.headers = append(b.headers, kafka.Header{Key: h.Key, Value: h.Value})
-	}
-	return b.headers[start:len(b.headers):len(b.headers)]
+	return unsafe.Slice((*kafka.Header)(unsafe.Pointer(unsafe.SliceData(hs))), len(hs))
 }
 
 // size is the bytes a message counts against max.message.bytes, with a margin.

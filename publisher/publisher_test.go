@@ -267,3 +267,38 @@ func TestPerTopicLimits(t *testing.T) {
 		}
 	})
 }
+
+func TestReleasedBatchHoldsNothingAndIsReused(t *testing.T) {
+	w := &fakeWriter{}
+	p := New(w, topics, DefaultTopicLimit, nil, nil)
+	b := p.Prepare(results(t, valid, `{"contact":[]}`, valid))
+	if err := p.Send(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	p.Release(b)
+	if b.results != nil || len(b.msgs) != 0 || b.Pending() != 0 {
+		t.Fatalf("a released batch keeps %d results, %d records, %d pending", len(b.results), len(b.msgs), b.Pending())
+	}
+	for i, m := range b.msgs[:cap(b.msgs)] {
+		if m.Key != nil || m.Value != nil || m.Headers != nil {
+			t.Fatalf("record %d of a released batch still refers to its key, value or headers", i)
+		}
+	}
+	second := results(t, `{"contact":7}`, valid)
+	again := p.PrepareInto(b, second)
+	want := New(&fakeWriter{}, topics, DefaultTopicLimit, nil, nil).Prepare(results(t, `{"contact":7}`, valid))
+	if again != b || len(again.msgs) != 2 {
+		t.Fatalf("the released batch was not reused for the next one")
+	}
+	for i := range want.msgs {
+		g, x := again.msgs[i], want.msgs[i]
+		if g.Topic != x.Topic || string(g.Key) != string(x.Key) || string(g.Value) != string(x.Value) || len(g.Headers) != len(x.Headers) {
+			t.Fatalf("record %d after a release: %s %q %d headers, want %s %q %d", i, g.Topic, g.Key, len(g.Headers), x.Topic, x.Key, len(x.Headers))
+		}
+		for j := range x.Headers {
+			if g.Headers[j].Key != x.Headers[j].Key || string(g.Headers[j].Value) != string(x.Headers[j].Value) {
+				t.Fatalf("record %d header %d after a release: %s=%q, want %s=%q", i, j, g.Headers[j].Key, g.Headers[j].Value, x.Headers[j].Key, x.Headers[j].Value)
+			}
+		}
+	}
+}

@@ -250,10 +250,16 @@ func (s *slab[T]) commit(b []T) {
 
 // reset keeps the current block for the next batch and gives the others of the standard
 // size back to pool (see Builder.Reset).
-func (s *slab[T]) reset(chunk int, pool *sync.Pool) {
+//
+// scrub clears what a block held before it goes back (for blocks of pointers: a block
+// waiting in the pool must not keep the memory its elements pointed to alive).
+func (s *slab[T]) reset(chunk int, pool *sync.Pool, scrub bool) {
 	s.cur = s.cur[:0]
 	for _, b := range s.used {
 		if cap(b) == chunk {
+			if scrub {
+				clear(b)
+			}
 			b = b[:0]
 			pool.Put(&b)
 		}
@@ -262,11 +268,33 @@ func (s *slab[T]) reset(chunk int, pool *sync.Pool) {
 	s.used = s.used[:0]
 }
 
+// release returns every block of the standard size, the current one too, to pool.
+func (s *slab[T]) release(chunk int, pool *sync.Pool, scrub bool) {
+	cur := s.cur
+	s.reset(chunk, pool, scrub)
+	if cap(cur) == chunk {
+		if scrub {
+			clear(cur)
+		}
+		b := cur[:0]
+		pool.Put(&b)
+	}
+	s.cur = nil
+}
+
 // Reset lets the builder reuse its arena: every event built since the last Reset must be
 // out of use (published and acknowledged).
 func (bd *Builder) Reset() {
-	bd.bytes.reset(arenaChunk, &byteBlocks)
-	bd.headers.reset(headerChunk, &headerBlocks)
+	bd.bytes.reset(arenaChunk, &byteBlocks, false)
+	bd.headers.reset(headerChunk, &headerBlocks, true)
+}
+
+// Release gives every block of the arena back to the pool, the current one too: every
+// event built since the last Reset must be out of use. The builder then holds no memory
+// until its next Build.
+func (bd *Builder) Release() {
+	bd.bytes.release(arenaChunk, &byteBlocks, false)
+	bd.headers.release(headerChunk, &headerBlocks, true)
 }
 
 // alloc returns an empty slice with at least n bytes of capacity from the arena.

@@ -102,6 +102,12 @@ func (f *forwarder) PrepareInto(b *forwardBatch, results []processor.Result) *fo
 	return b
 }
 
+// Release drops the batch's references to its records, as the worker's publisher does.
+func (f *forwarder) Release(b *forwardBatch) {
+	clear(b.msgs)
+	b.msgs = b.msgs[:0]
+}
+
 func (f *forwarder) Send(ctx context.Context, b *forwardBatch) error {
 	if b.sent {
 		return nil
