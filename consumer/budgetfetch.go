@@ -329,13 +329,18 @@ func pastControlBatches(records kafka.RecordReader, next int64) int64 {
 	return next
 }
 
-// arenaChunk is the size of the blocks that the keys and values of small records are
-// copied into, so that a fetch of a thousand records makes a few allocations, not two
-// thousand. A block lives as long as one of its records: at most one block per partition
-// outlives the batches whose bytes the budget gave back.
+// arenaChunk is the largest block that the keys and values of small records are copied
+// into, so that a fetch of a thousand records makes a few allocations, not two thousand. A
+// block lives as long as one of its records: at most one block per partition outlives the
+// batches whose bytes the budget gave back.
 const arenaChunk = 32 << 10
 
-// arena hands out byte slices carved from blocks of arenaChunk bytes.
+// arenaFirst is the size of a fetch's first block: each block is twice the one before, up
+// to arenaChunk, so that a fetch of a few records (a partition at low load) does not take
+// and clear a whole arenaChunk for them.
+const arenaFirst = 2 << 10
+
+// arena hands out byte slices carved from blocks of arenaFirst to arenaChunk bytes.
 type arena struct{ block []byte }
 
 // copyOf returns a copy of b's bytes (nil for a null key or value).
@@ -350,7 +355,11 @@ func (a *arena) copyOf(b kafka.Bytes) ([]byte, error) {
 		dst = make([]byte, n)
 	default:
 		if len(a.block)+n > cap(a.block) {
-			a.block = make([]byte, 0, arenaChunk)
+			size := min(max(2*cap(a.block), arenaFirst), arenaChunk)
+			for size < n {
+				size *= 2
+			}
+			a.block = make([]byte, 0, size)
 		}
 		dst = a.block[len(a.block) : len(a.block)+n : len(a.block)+n]
 		a.block = a.block[:len(a.block)+n]

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -199,5 +200,44 @@ func TestFetchTimeoutGrowsOnASlowLink(t *testing.T) {
 	}
 	if got := nextFetchTimeout(d, nil, false); got != fetchTimeout {
 		t.Errorf("after an answer: %v, want %v", got, fetchTimeout)
+	}
+}
+
+func TestArenaBlocksGrowWithTheFetch(t *testing.T) {
+	var a arena
+	var caps []int
+	var copies [][]byte
+	for i := range 200 {
+		v := bytes.Repeat([]byte{byte('a' + i%26)}, 300)
+		got, err := a.copyOf(kafka.NewBytes(v))
+		if err != nil || !bytes.Equal(got, v) {
+			t.Fatalf("copy %d: %q, %v", i, got, err)
+		}
+		copies = append(copies, got)
+		if len(caps) == 0 || caps[len(caps)-1] != cap(a.block) {
+			caps = append(caps, cap(a.block))
+		}
+	}
+	want := []int{arenaFirst, 2 * arenaFirst, 4 * arenaFirst, 8 * arenaFirst, arenaChunk}
+	if len(caps) < len(want) || !slices.Equal(caps[:len(want)], want) {
+		t.Errorf("blocks of %v bytes, want %v then %d", caps, want, arenaChunk)
+	}
+	for _, c := range caps[len(want)-1:] {
+		if c != arenaChunk {
+			t.Errorf("a block of %d bytes after reaching %d", c, arenaChunk)
+		}
+	}
+	for i, c := range copies {
+		if c[0] != byte('a'+i%26) || cap(c) != len(c) {
+			t.Fatalf("copy %d was overwritten or can grow into its neighbour", i)
+		}
+	}
+	big := bytes.Repeat([]byte{'z'}, arenaChunk)
+	got, err := a.copyOf(kafka.NewBytes(big))
+	if err != nil || !bytes.Equal(got, big) || cap(a.block) != arenaChunk {
+		t.Errorf("a record larger than a quarter of a block must get its own array")
+	}
+	if got, err := a.copyOf(nil); got != nil || err != nil {
+		t.Errorf("a null value copied as %q, %v", got, err)
 	}
 }

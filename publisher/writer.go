@@ -9,6 +9,11 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
+// writerBatchSize is the most events of one output partition in one produce request (see
+// NewWriter): a full input batch of 1000 records over six output partitions gives each
+// about 170.
+const writerBatchSize = 256
+
 // DefaultTopicLimit is Kafka's default max.message.bytes (1 MiB plus a record batch
 // overhead), used when the topics' configuration cannot be read.
 const DefaultTopicLimit = 1048588
@@ -18,13 +23,18 @@ const DefaultTopicLimit = 1048588
 // partition (murmur2, as Java producers), no batch larger than limit bytes (before
 // compression), batches compressed with compression (0: none), and few internal attempts,
 // since the caller retries with its own backoff and metrics.
+//
+// BatchSize is writerBatchSize, not the 1000 records of an input batch: kafka-go allocates
+// and clears room for BatchSize messages for each output partition's batch of every call,
+// whatever it holds (152 KiB at 1000, for the 170 events a partition gets from a full
+// input batch, or the two of a batch at low load).
 func NewWriter(brokers []string, transport *kafka.Transport, limit int, compression kafka.Compression) *kafka.Writer {
 	return &kafka.Writer{
 		Addr:            kafka.TCP(brokers...),
 		Balancer:        kafka.Murmur2Balancer{},
 		RequiredAcks:    kafka.RequireAll,
 		BatchTimeout:    100 * time.Microsecond,
-		BatchSize:       1000,
+		BatchSize:       writerBatchSize,
 		BatchBytes:      int64(limit),
 		Compression:     compression,
 		MaxAttempts:     3,
