@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -176,7 +177,7 @@ type Batch struct {
 	builder event.Builder
 	// Scratch of write, reused from call to call and from batch to batch: the messages of
 	// one writer, the indexes of each writer's records, the answers.
-	sendMsgs []kafka.Message
+	sendMsgs [][]kafka.Message
 	groups   [][]int
 	answers  []answer
 }
@@ -219,8 +220,10 @@ func (p *Publisher) Release(b *Batch) {
 		return
 	}
 	clear(b.msgs)
-	clear(b.sendMsgs)
-	b.msgs, b.sendMsgs = b.msgs[:0], b.sendMsgs[:0]
+	for i := range b.sendMsgs {
+		clear(b.sendMsgs[i])
+	}
+	b.msgs = b.msgs[:0]
 	b.results = nil
 	b.pending = 0
 	b.builder.Release()
@@ -345,33 +348,64 @@ func (p *Publisher) write(ctx context.Context, b *Batch) []answer {
 		groups[g] = append(groups[g], i)
 	}
 	b.groups = groups
-	answers := b.answers[:0]
-	for g, w := range writers {
+	for len(b.sendMsgs) < len(writers) {
+		b.sendMsgs = append(b.sendMsgs, nil)
+	}
+	var stackSent [4]sent
+	results := stackSent[:0]
+	for g := range writers {
 		ids := groups[g]
-		b.sendMsgs = resize(b.sendMsgs, len(ids))
-		msgs := b.sendMsgs
+		b.sendMsgs[g] = resize(b.sendMsgs[g], len(ids))
 		for j, i := range ids {
-			msgs[j] = b.msgs[i]
+			b.sendMsgs[g][j] = b.msgs[i]
 		}
-		start := time.Now()
-		err := w.WriteMessages(ctx, msgs...)
-		end := time.Now()
+		results = append(results, sent{})
+	}
+	// Each writer's records in one call; the calls of several writers (the accepted, the
+	// rejected and the dead-letter topics) at once, since they wait for acknowledgements of
+	// their own: one after the other, a batch holding both kinds waited for the two in turn.
+	// Order holds where it matters, within a topic: each writer has its records in input order.
+	if len(writers) == 1 {
+		results[0] = writeOne(ctx, writers[0], b.sendMsgs[0])
+	} else {
+		var wg sync.WaitGroup
+		for g, w := range writers {
+			wg.Go(func() { results[g] = writeOne(ctx, w, b.sendMsgs[g]) })
+		}
+		wg.Wait()
+	}
+	answers := b.answers[:0]
+	for g := range writers {
+		ids, msgs, r := groups[g], b.sendMsgs[g], results[g]
 		var we kafka.WriteErrors
-		perRecord := errors.As(err, &we) && len(we) == len(ids)
+		perRecord := errors.As(r.err, &we) && len(we) == len(ids)
 		for j, i := range ids {
 			switch {
-			case err == nil:
+			case r.err == nil:
 				answers = append(answers, answer{i: i})
 			case perRecord:
 				answers = append(answers, answer{i: i, err: we[j]})
 			default:
-				answers = append(answers, answer{i: i, err: err, whole: true})
+				answers = append(answers, answer{i: i, err: r.err, whole: true})
 			}
-			b.results[i].TraceSend(msgs[j].Topic, start, end, answers[len(answers)-1].err)
+			b.results[i].TraceSend(msgs[j].Topic, r.start, r.end, answers[len(answers)-1].err)
 		}
 	}
 	b.answers = answers
 	return answers
+}
+
+// sent is the outcome of one writer's call: its error and when it started and ended.
+type sent struct {
+	err        error
+	start, end time.Time
+}
+
+// writeOne writes msgs with w in one call.
+func writeOne(ctx context.Context, w Writer, msgs []kafka.Message) sent {
+	start := time.Now()
+	err := w.WriteMessages(ctx, msgs...)
+	return sent{err: err, start: start, end: time.Now()}
 }
 
 // classify applies the broker's answers to the batch: acknowledged records are done; a

@@ -302,3 +302,37 @@ func TestReleasedBatchHoldsNothingAndIsReused(t *testing.T) {
 		}
 	}
 }
+
+// meetingWriter is a topic's writer that, once called, waits until the other topic's writer
+// has been called too (or a second passes, and fails).
+type meetingWriter struct {
+	fakeWriter
+	me, other chan struct{}
+}
+
+func (m *meetingWriter) WriteMessages(ctx context.Context, msgs ...kafka.Message) error {
+	close(m.me)
+	select {
+	case <-m.other:
+		return m.fakeWriter.WriteMessages(ctx, msgs...)
+	case <-time.After(time.Second):
+		return errors.New("the other topic's writer was not called while this one waited")
+	}
+}
+
+func TestTopicWritersSendAtOnce(t *testing.T) {
+	acc, rej := make(chan struct{}), make(chan struct{})
+	accW := &meetingWriter{me: acc, other: rej}
+	rejW := &meetingWriter{me: rej, other: acc}
+	p := New(&fakeWriter{}, topics, DefaultTopicLimit, nil, nil)
+	p.SetTopicWriter(topics.Accepted, accW)
+	p.SetTopicWriter(topics.Rejected, rejW)
+	b := p.Prepare(results(t, valid, `{"contact":[]}`, valid, `{"contact":7}`))
+	if err := p.Send(context.Background(), b); err != nil || b.Pending() != 0 {
+		t.Fatalf("send through two topic writers: %v, %d pending; they must write at once, not in turn", err, b.Pending())
+	}
+	if len(accW.calls) != 1 || len(accW.calls[0]) != 2 || len(rejW.calls) != 1 || len(rejW.calls[0]) != 2 ||
+		!strings.Contains(string(rejW.calls[0][0].Value), `"offset":1`) || !strings.Contains(string(rejW.calls[0][1].Value), `"offset":3`) {
+		t.Fatalf("each writer must get its topic's records once, in input order")
+	}
+}
