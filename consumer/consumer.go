@@ -43,9 +43,10 @@ type Publisher[B any] interface {
 	// Send writes the records of b not acknowledged yet, and returns nil once every one
 	// is. Every error is transient: the consumer retries.
 	Send(ctx context.Context, b B) error
-	// Release is called once every record of b is acknowledged, or b is abandoned: b
-	// is kept for the partition's next PrepareInto, and should hold nothing meanwhile
-	// (memory returns to what every partition draws from, no reference to the records).
+	// Release is called once every record of b is acknowledged: b is kept for the
+	// partition's next PrepareInto, and should hold nothing meanwhile (memory returns to
+	// what every partition draws from, no reference to the records). An abandoned batch
+	// is not released: a write given up with its context may still be under way.
 	Release(b B)
 }
 

@@ -259,7 +259,8 @@ func (p *partition[B]) nextFree(life partitionLife, free <-chan *batch[B], acked
 
 // publishAll is the publish stage: it sends the batches of decided in order, each until
 // every event is acknowledged, marks it for commit, gives its bytes back to the fetch
-// budget (done, with the offset after the batch) and hands its memory back to free. Once
+// budget (done, with the offset after the batch), releases its events and hands its
+// memory back to free. Once
 // a batch is abandoned (life.work ended), the later ones are abandoned unsent. It
 // returns when decided is closed and drained, and reports whether every batch was
 // acknowledged.
@@ -269,6 +270,9 @@ func (p *partition[B]) publishAll(life partitionLife, decided <-chan *batch[B], 
 		if ok && p.publish(life.work, b) {
 			p.k.mark(p.id, b.from, b.next, len(b.msgs))
 			done(b.next)
+			// Only an acknowledged batch gives its events' memory back: a write given up
+			// with its context may still be in kafka-go's hands, reading those bytes.
+			p.c.pub.Release(b.pub)
 		} else {
 			ok = false
 			lost.add(b.msgs[0].Offset, len(b.msgs))
@@ -276,7 +280,6 @@ func (p *partition[B]) publishAll(life partitionLife, decided <-chan *batch[B], 
 		}
 		held.Add(-int64(b.bytes))
 		pending.Add(-1)
-		p.c.pub.Release(b.pub)
 		b.release()
 		free <- b // never blocks: free has room for every batch
 		select {

@@ -63,7 +63,7 @@ type fakePublisher struct {
 	gate     chan struct{}
 	started  [][]int64 // the offsets of each Send call
 	released int       // Release calls
-	early    int       // Release calls on a batch neither sent nor abandoned
+	early    int       // Release calls on a batch not sent
 	sending  int       // Send calls under way
 	most     int       // the most Send calls under way at once
 }
@@ -83,7 +83,7 @@ func (f *fakePublisher) Release(b *fakeBatch) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.released++
-	if !b.sent && f.gate == nil && f.failing == 0 {
+	if !b.sent {
 		f.early++
 	}
 	b.results = nil
@@ -283,6 +283,23 @@ func TestPartitionStopsInTwoSteps(t *testing.T) {
 			t.Errorf("revoked %v: ok %v, unfinished %d, in flight %d, commits %v, %d fetches after the first batch; want the batch given up uncommitted, nothing fetched",
 				revoked, ok, h.c.unfinished.Load(), inFlight, h.c2.sent(), len(h.queue.calls)-fetches)
 		}
+	}
+}
+
+// TestAbandonedBatchIsNotReleased: a batch whose publication is given up (the partition
+// revoked while the broker refuses it) is not released, since the writer may still hold
+// its events; a batch published is.
+func TestAbandonedBatchIsNotReleased(t *testing.T) {
+	h := newHarness(0, 10, messages(0, 3, 1))
+	h.pub.failing = -1
+	gen, endGeneration := context.WithCancel(context.Background())
+	ok := h.run(t, Lifecycle{Stop: context.Background(), Abandon: context.Background()}, gen, func() {
+		eventually(t, "the publication is retried", func() bool { _, r, _ := h.rec.snapshot(); return len(r) >= 2 })
+		endGeneration()
+	})
+	endGeneration()
+	if ok || len(h.pub.sent) != 0 || h.pub.released != 0 {
+		t.Errorf("ok %v, %d batches sent, %d released; want the batch given up unsent and not released", ok, len(h.pub.sent), h.pub.released)
 	}
 }
 

@@ -176,7 +176,7 @@ type Batch struct {
 	pending int
 	builder event.Builder
 	// Scratch of write, reused from call to call and from batch to batch: the messages of
-	// one writer, the indexes of each writer's records, the answers.
+	// each writer, the indexes of each writer's records, the answers.
 	sendMsgs [][]kafka.Message
 	groups   [][]int
 	answers  []answer
@@ -211,8 +211,8 @@ func (p *Publisher) PrepareInto(b *Batch, results []processor.Result) *Batch {
 	return b
 }
 
-// Release gives back what a batch whose records are all acknowledged (or abandoned)
-// holds: its events' memory returns to the pool the next batches of every partition draw
+// Release gives back what a batch whose records are all acknowledged holds (never call it
+// on a batch whose Send was given up: kafka-go may still be writing its events): its events' memory returns to the pool the next batches of every partition draw
 // from, and it keeps no reference to its records (their keys, values and headers), so a
 // batch waiting to be reused holds only its own slices.
 func (p *Publisher) Release(b *Batch) {
@@ -351,29 +351,23 @@ func (p *Publisher) write(ctx context.Context, b *Batch) []answer {
 	for len(b.sendMsgs) < len(writers) {
 		b.sendMsgs = append(b.sendMsgs, nil)
 	}
-	var stackSent [4]sent
-	results := stackSent[:0]
-	for g := range writers {
-		ids := groups[g]
+	for g, ids := range groups {
 		b.sendMsgs[g] = resize(b.sendMsgs[g], len(ids))
 		for j, i := range ids {
 			b.sendMsgs[g][j] = b.msgs[i]
 		}
-		results = append(results, sent{})
 	}
 	// Each writer's records in one call; the calls of several writers (the accepted, the
 	// rejected and the dead-letter topics) at once, since they wait for acknowledgements of
 	// their own: one after the other, a batch holding both kinds waited for the two in turn.
 	// Order holds where it matters, within a topic: each writer has its records in input order.
-	if len(writers) == 1 {
-		results[0] = writeOne(ctx, writers[0], b.sendMsgs[0])
-	} else {
-		var wg sync.WaitGroup
-		for g, w := range writers {
-			wg.Go(func() { results[g] = writeOne(ctx, w, b.sendMsgs[g]) })
-		}
-		wg.Wait()
+	results := make([]sent, len(writers))
+	var wg sync.WaitGroup
+	for g := 1; g < len(writers); g++ {
+		wg.Go(func() { results[g] = writeOne(ctx, writers[g], b.sendMsgs[g]) })
 	}
+	results[0] = writeOne(ctx, writers[0], b.sendMsgs[0])
+	wg.Wait()
 	answers := b.answers[:0]
 	for g := range writers {
 		ids, msgs, r := groups[g], b.sendMsgs[g], results[g]
